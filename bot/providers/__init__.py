@@ -1,0 +1,51 @@
+"""Clients for the three generation APIs over one shared aiohttp session (no discord import)."""
+
+from __future__ import annotations
+
+import aiohttp
+
+from bot.models import Provider
+from bot.providers.errors import ProviderError
+from bot.providers.http import ProviderClient
+from bot.providers.retry import RetryPolicy
+from bot.providers.seed2 import Seed2Client
+from bot.providers.seedance2ai import Seedance2AIClient
+from bot.providers.seedanceapi import SeedanceApiClient
+from bot.providers.state import CostEstimate, KeyCheck, Submission, TaskState, TaskStatus
+
+CLIENT_CLASSES: dict[Provider, type[ProviderClient]] = {
+    Provider.SEEDANCE2AI: Seedance2AIClient,
+    Provider.SEEDANCEAPI: SeedanceApiClient,
+    Provider.SEED2: Seed2Client,
+}
+
+
+def build_clients(
+    session: aiohttp.ClientSession,
+    base_urls: dict[Provider, str],
+    *,
+    timeout: float = 30.0,
+    retry: RetryPolicy | None = None,
+) -> dict[Provider, ProviderClient]:
+    """One client per provider, all sharing ``session``."""
+    return {
+        provider: cls(session, base_urls[provider], timeout=timeout, retry=retry)
+        for provider, cls in CLIENT_CLASSES.items()
+    }
+
+
+__all__ = [
+    "CLIENT_CLASSES",
+    "CostEstimate",
+    "KeyCheck",
+    "ProviderClient",
+    "ProviderError",
+    "RetryPolicy",
+    "Seed2Client",
+    "Seedance2AIClient",
+    "SeedanceApiClient",
+    "Submission",
+    "TaskState",
+    "TaskStatus",
+    "build_clients",
+]

@@ -1,0 +1,122 @@
+"""Typed provider errors: one class per thing a user or the engine must react to differently."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+
+class ProviderError(Exception):
+    """Any failure talking to a generation API.
+
+    ``message`` is safe to show: clients scrub the caller's API key from remote text before it gets
+    here. ``advice`` says what the user can do about it.
+    """
+
+    #: Whether trying the same request again later can succeed.
+    retryable: ClassVar[bool] = False
+    advice: ClassVar[str] = "Try again later."
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        provider: str,
+        status: int | None = None,
+        code: str | None = None,
+        retry_after: float | None = None,
+        outcome_known: bool = True,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.provider = provider
+        self.status = status
+        self.code = code
+        self.retry_after = retry_after
+        #: False when the request may have been processed although no answer arrived. A submit
+        #: with an unknown outcome must not be repeated on an API without idempotency keys.
+        self.outcome_known = outcome_known
+
+    def __str__(self) -> str:
+        where = f"{self.provider} HTTP {self.status}" if self.status else self.provider
+        code = f" [{self.code}]" if self.code else ""
+        return f"{where}{code}: {self.message}"
+
+
+class UnauthorizedError(ProviderError):
+    advice = "The API key was rejected (missing, invalid or revoked). Relink it with /key link."
+
+
+class InvalidRequestError(ProviderError):
+    advice = "The provider refused these parameters. Change them and try again."
+
+
+class InsufficientCreditsError(ProviderError):
+    advice = "Your credit balance at the provider is empty. Top up, then try again."
+
+
+class NotFoundError(ProviderError):
+    advice = "The provider no longer knows this task, or it belongs to another key."
+
+
+class RateLimitedError(ProviderError):
+    retryable = True
+    advice = "The provider is rate limiting this key. The bot will try again shortly."
+
+
+class IdempotencyConflictError(ProviderError):
+    """409: the same Idempotency-Key is still being processed (we never change a key's body)."""
+
+    retryable = True
+    advice = "The provider is still processing the first attempt. The bot will check again."
+
+
+class ServerError(ProviderError):
+    retryable = True
+    advice = "The provider had a temporary problem. Try again in a few minutes."
+
+
+class MalformedResponseError(ProviderError):
+    """The provider answered with something that is not its documented shape."""
+
+    retryable = True
+    advice = "The provider sent an answer the bot could not read. Try again later."
+
+
+class ConnectionFailedError(ProviderError):
+    """No usable answer: could not connect, the connection dropped, or it timed out."""
+
+    retryable = True
+    advice = "The provider could not be reached. Try again in a few minutes."
+
+
+class SubmitOutcomeUnknownError(ProviderError):
+    """A submit to an API without idempotency keys may or may not have created a task.
+
+    Re-sending could buy a second video, so the client stops and lets the caller decide.
+    """
+
+    advice = (
+        "The provider did not confirm the request. It may still be generating; check your "
+        "dashboard before retrying so you are not charged twice."
+    )
+
+
+_BY_STATUS: dict[int, type[ProviderError]] = {
+    400: InvalidRequestError,
+    401: UnauthorizedError,
+    402: InsufficientCreditsError,
+    403: UnauthorizedError,
+    404: NotFoundError,
+    409: IdempotencyConflictError,
+    422: InvalidRequestError,
+    429: RateLimitedError,
+}
+
+
+def error_class_for_status(status: int) -> type[ProviderError]:
+    """The error class for an HTTP status when the body does not say more."""
+    if status in _BY_STATUS:
+        return _BY_STATUS[status]
+    if status >= 500:
+        return ServerError
+    return InvalidRequestError

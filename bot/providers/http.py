@@ -1,0 +1,235 @@
+"""The HTTP base every provider client shares: auth, timeouts, typed errors and safe retries."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from abc import ABC, abstractmethod
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any, ClassVar
+
+import aiohttp
+
+from bot.models import Provider, ProviderRequest
+from bot.providers.errors import (
+    ConnectionFailedError,
+    MalformedResponseError,
+    ProviderError,
+    SubmitOutcomeUnknownError,
+)
+from bot.providers.retry import RetryPolicy, parse_retry_after
+from bot.providers.state import CostEstimate, KeyCheck, Submission, TaskState
+
+log = logging.getLogger(__name__)
+
+Sleep = Callable[[float], Awaitable[None]]
+
+#: Gateway answers: the origin may have processed the request before the proxy gave up on it.
+_GATEWAY_STATUSES = frozenset({502, 504})
+_MAX_BODY_BYTES = 2 * 1024 * 1024
+
+
+def scrub(text: str, secret: str) -> str:
+    """Remove an API key from text that came back from the provider."""
+    return text.replace(secret, "***") if secret else text
+
+
+class ProviderClient(ABC):
+    """One generation API. Stateless apart from configuration; share one aiohttp session."""
+
+    provider: ClassVar[Provider]
+    #: Whether the API documents Idempotency-Key, so a submit may be repeated safely.
+    honours_idempotency: ClassVar[bool] = False
+    #: The request models this client can submit.
+    request_models: ClassVar[tuple[type[ProviderRequest], ...]]
+
+    def __init__(
+        self,
+        session: aiohttp.ClientSession,
+        base_url: str,
+        *,
+        retry: RetryPolicy | None = None,
+        timeout: float = 30.0,
+        sleep: Sleep = asyncio.sleep,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._session = session
+        self.base_url = base_url.rstrip("/")
+        self.retry = retry or RetryPolicy()
+        self._timeout = aiohttp.ClientTimeout(total=timeout, connect=min(10.0, timeout))
+        self._sleep = sleep
+        self._clock = clock
+
+    # -- what each provider implements ---------------------------------------------------------
+
+    @abstractmethod
+    async def submit(
+        self, request: ProviderRequest, api_key: str, idempotency_key: str
+    ) -> Submission:
+        """Start a generation; the same ``idempotency_key`` must be passed on every retry."""
+
+    @abstractmethod
+    async def status(self, task_id: str, api_key: str) -> TaskState:
+        """Poll one task."""
+
+    @abstractmethod
+    async def check_key(self, api_key: str) -> KeyCheck:
+        """Tell whether a key is accepted, without spending credits."""
+
+    def estimate_cost(self, request: ProviderRequest) -> CostEstimate | None:
+        """The documented price of ``request``, or None where the provider publishes none."""
+        return None
+
+    @abstractmethod
+    def _error_from(
+        self, status: int, payload: Any, retry_after: float | None
+    ) -> ProviderError | None:
+        """The error an answer represents in this API's own error shape, or None on success."""
+
+    # -- shared machinery ----------------------------------------------------------------------
+
+    def _check_model(self, request: ProviderRequest) -> None:
+        if not isinstance(request, self.request_models):
+            raise TypeError(f"{type(request).__name__} is not served by {self.provider}")
+
+    def _error(self, cls: type[ProviderError], message: str, **kwargs: Any) -> ProviderError:
+        return cls(message, provider=self.provider.value, **kwargs)
+
+    async def _call(
+        self,
+        method: str,
+        path: str,
+        api_key: str,
+        *,
+        body: Mapping[str, Any] | None = None,
+        params: Mapping[str, str] | None = None,
+        idempotency_key: str | None = None,
+        replay_safe: bool = True,
+    ) -> Any:
+        """Send one logical request, retrying transient failures; return the decoded JSON.
+
+        ``replay_safe`` is False for a submit the API cannot deduplicate: such a request is only
+        repeated when the failure proves nothing was processed (refused connection, 429, 500,
+        503). When the outcome is unknown it raises :class:`SubmitOutcomeUnknownError`.
+        """
+        started = self._clock()
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                return await self._send_once(method, path, api_key, body, params, idempotency_key)
+            except ProviderError as error:
+                if not replay_safe and not error.outcome_known:
+                    raise self._error(
+                        SubmitOutcomeUnknownError,
+                        f"no confirmation after sending ({error.message})",
+                        status=error.status,
+                        code=error.code,
+                        outcome_known=False,
+                    ) from error
+                if not error.retryable or attempt >= self.retry.max_attempts:
+                    raise
+                delay = error.retry_after
+                if delay is None:
+                    delay = self.retry.backoff(attempt)
+                if self._clock() - started + delay > self.retry.total_budget:
+                    raise
+                log.warning(
+                    "%s %s %s failed (%s); attempt %d, retrying in %.1fs",
+                    self.provider,
+                    method,
+                    path,
+                    error,
+                    attempt,
+                    delay,
+                )
+                await self._sleep(delay)
+
+    async def _send_once(
+        self,
+        method: str,
+        path: str,
+        api_key: str,
+        body: Mapping[str, Any] | None,
+        params: Mapping[str, str] | None,
+        idempotency_key: str | None,
+    ) -> Any:
+        headers = {"Authorization": f"Bearer {api_key}", "Accept": "application/json"}
+        if idempotency_key is not None:
+            headers["Idempotency-Key"] = idempotency_key
+        try:
+            async with self._session.request(
+                method,
+                self.base_url + path,
+                json=body,
+                params=params,
+                headers=headers,
+                timeout=self._timeout,
+            ) as response:
+                raw = await response.content.read(_MAX_BODY_BYTES)
+                status = response.status
+                retry_after = parse_retry_after(response.headers.get("Retry-After"))
+        except (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError) as exc:
+            # Never connected: the provider cannot have seen the request.
+            raise self._error(ConnectionFailedError, f"could not connect: {exc}") from exc
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            what = "timed out" if isinstance(exc, TimeoutError) else "connection dropped"
+            raise self._error(
+                ConnectionFailedError, f"{what} before an answer arrived", outcome_known=False
+            ) from exc
+        payload = self._decode(raw, status, api_key)
+        error = self._error_from(status, payload, retry_after)
+        if error is not None:
+            error.message = scrub(error.message, api_key)
+            if status in _GATEWAY_STATUSES:
+                error.outcome_known = False
+            raise error
+        if not 200 <= status < 300 or not isinstance(payload, dict):
+            raise self._error(
+                MalformedResponseError,
+                f"unexpected answer (HTTP {status}): {scrub(_excerpt(raw), api_key)}",
+                status=status,
+                outcome_known=False,
+            )
+        return payload
+
+    def _decode(self, raw: bytes, status: int, api_key: str) -> Any:
+        """Decoded JSON, or the raw text for error statuses (which still map by status)."""
+        try:
+            return json.loads(raw) if raw else None
+        except ValueError:
+            if status >= 400:
+                return raw.decode("utf-8", "replace")
+            raise self._error(
+                MalformedResponseError,
+                f"answer is not JSON (HTTP {status}): {scrub(_excerpt(raw), api_key)}",
+                status=status,
+                outcome_known=False,
+            ) from None
+
+
+def _excerpt(raw: bytes, limit: int = 200) -> str:
+    text = raw[:limit].decode("utf-8", "replace")
+    return text + ("…" if len(raw) > limit else "")
+
+
+def first_text(*candidates: Any) -> str | None:
+    """The first non-empty string among ``candidates`` (error fields vary between APIs)."""
+    for candidate in candidates:
+        if isinstance(candidate, str) and candidate.strip():
+            return candidate.strip()
+    return None
+
+
+def as_int(value: Any) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+        return int(value)
+    return None

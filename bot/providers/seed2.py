@@ -1,0 +1,165 @@
+"""Client for api.seed2.io (``shared/PROVIDERS.md`` section 3)."""
+
+from __future__ import annotations
+
+import re
+import secrets
+from decimal import Decimal
+from typing import Any, ClassVar
+
+from bot.models import Provider, ProviderRequest, Seed2Request
+from bot.providers import errors
+from bot.providers.http import ProviderClient, as_int, first_text
+from bot.providers.state import CostEstimate, KeyCheck, Submission, TaskState, TaskStatus
+
+#: Credits per second: (without video/audio references, with them), from the README.
+RATES: dict[str, tuple[int, int]] = {
+    "seedance_2.0_fast": (580, 1160),
+    "seedance_2.0": (1160, 2320),
+}
+CREDITS_PER_USD = 10_000
+
+_STATUSES = {
+    "pending": TaskStatus.QUEUED,
+    "processing": TaskStatus.RUNNING,
+    "completed": TaskStatus.SUCCEEDED,
+    "failed": TaskStatus.FAILED,
+}
+
+_CREDIT_WORDS = re.compile(r"credit|balance|points|insufficient", re.IGNORECASE)
+_AUTH_WORDS = re.compile(r"api[ _-]?key|unauthori[sz]ed|forbidden|token", re.IGNORECASE)
+_NOT_FOUND_WORDS = re.compile(r"not[ _-]?found|does not exist|no such", re.IGNORECASE)
+
+
+class Seed2Client(ProviderClient):
+    provider: ClassVar[Provider] = Provider.SEED2
+    # The README documents no Idempotency-Key: a lost submit answer is never re-sent blindly.
+    honours_idempotency: ClassVar[bool] = False
+    request_models: ClassVar[tuple[type[ProviderRequest], ...]] = (Seed2Request,)
+
+    async def submit(
+        self, request: ProviderRequest, api_key: str, idempotency_key: str
+    ) -> Submission:
+        self._check_model(request)
+        payload = await self._call(
+            "POST",
+            "/v1/video/generate",
+            api_key,
+            body=request.to_wire(),
+            idempotency_key=idempotency_key,
+            replay_safe=False,
+        )
+        data = _data(payload)
+        task_id = as_int(data.get("task_id"))
+        if task_id is None:
+            raise self._error(
+                errors.SubmitOutcomeUnknownError,
+                "submit answer has no task id",
+                outcome_known=False,
+            )
+        return Submission(
+            task_id=str(task_id),
+            status=_STATUSES.get(str(data.get("status")), TaskStatus.QUEUED),
+            credits_charged=as_int(data.get("points_cost")),
+            balance=as_int(data.get("balance")),
+            raw=payload,
+        )
+
+    async def status(self, task_id: str, api_key: str) -> TaskState:
+        payload = await self._call("GET", f"/v1/tasks/{task_id}", api_key)
+        data = _data(payload)
+        raw_status = str(data.get("status", "")).lower()
+        status = _STATUSES.get(raw_status)
+        if status is None:
+            raise self._error(errors.MalformedResponseError, f"unknown task status {raw_status!r}")
+        result = data.get("result")
+        result = result if isinstance(result, dict) else {}
+        video_url = first_text(result.get("video_url"))
+        cost = as_int(data.get("points_cost"))
+        error_message = None
+        if status is TaskStatus.SUCCEEDED and video_url is None:
+            status, error_message = (
+                TaskStatus.FAILED,
+                "The provider reported success but returned no video.",
+            )
+        if status is TaskStatus.FAILED:
+            # The message field of a failed task is undocumented; take the first one present.
+            error_message = error_message or first_text(
+                data.get("error"),
+                data.get("error_message"),
+                data.get("fail_reason"),
+                data.get("message"),
+                "The provider reported a failure.",
+            )
+        return TaskState(
+            task_id=str(as_int(data.get("id")) or task_id),
+            status=status,
+            video_url=video_url,
+            credits_charged=cost,
+            # "If a task fails, credits are automatically refunded."
+            credits_refunded=cost if status is TaskStatus.FAILED else None,
+            error_message=error_message,
+            raw=payload,
+        )
+
+    async def check_key(self, api_key: str) -> KeyCheck:
+        # Task ids are positive integers, so a huge random one cannot be a real task: reading it
+        # is free and only a rejected key answers 401/403.
+        probe = 9_000_000_000_000 + secrets.randbelow(10**12)
+        try:
+            await self._call("GET", f"/v1/tasks/{probe}", api_key)
+        except errors.UnauthorizedError:
+            return KeyCheck.INVALID
+        except (errors.NotFoundError, errors.InvalidRequestError):
+            return KeyCheck.VALID
+        return KeyCheck.VALID
+
+    def estimate_cost(self, request: ProviderRequest) -> CostEstimate:
+        self._check_model(request)
+        assert isinstance(request, Seed2Request)
+        plain, with_refs = RATES[request.model]
+        credits = (with_refs if request.has_media_references else plain) * request.duration
+        return CostEstimate(credits, Decimal(credits) / CREDITS_PER_USD)
+
+    def _error_from(
+        self, status: int, payload: Any, retry_after: float | None
+    ) -> errors.ProviderError | None:
+        code = as_int(payload.get("code")) if isinstance(payload, dict) else None
+        if 200 <= status < 300 and code in (0, None):
+            return None
+        message = (
+            first_text(payload.get("message"), payload.get("msg"), payload.get("error"))
+            if isinstance(payload, dict)
+            else first_text(payload)
+        ) or f"HTTP {status}"
+        cls = _classify(status, code, message)
+        return self._error(
+            cls,
+            message,
+            status=status,
+            code=None if code is None else str(code),
+            retry_after=retry_after,
+        )
+
+
+def _classify(status: int, code: int | None, message: str) -> type[errors.ProviderError]:
+    """Decision (PROVIDERS.md section 3): errors are undocumented; map by status, then words."""
+    if status in (401, 403) or code in (401, 403):
+        return errors.UnauthorizedError
+    if status == 402 or code == 402 or _CREDIT_WORDS.search(message):
+        return errors.InsufficientCreditsError
+    if status >= 400:
+        return errors.error_class_for_status(status)
+    # HTTP 2xx with a non-zero code: the code may itself be an HTTP-like status.
+    if code is not None and 400 <= code < 600:
+        return errors.error_class_for_status(code)
+    if _AUTH_WORDS.search(message):
+        return errors.UnauthorizedError
+    if _NOT_FOUND_WORDS.search(message):
+        return errors.NotFoundError
+    return errors.InvalidRequestError
+
+
+def _data(payload: dict[str, Any]) -> dict[str, Any]:
+    data = payload.get("data")
+    return data if isinstance(data, dict) else {}

@@ -1,0 +1,185 @@
+"""Client for seedanceapi.org (``shared/PROVIDERS.md`` section 2)."""
+
+from __future__ import annotations
+
+import secrets
+from decimal import Decimal
+from typing import Any, ClassVar
+
+from bot.models import Provider, ProviderRequest, SeedanceApiRequest
+from bot.providers import errors
+from bot.providers.http import ProviderClient, as_int, first_text
+from bot.providers.state import CostEstimate, KeyCheck, Submission, TaskState, TaskStatus
+
+#: Credits by (resolution, duration, generate_audio), from the guide's pricing tables.
+PRICES: dict[tuple[str, str, bool], int] = {
+    ("480p", "4", False): 8,
+    ("480p", "4", True): 14,
+    ("480p", "8", False): 14,
+    ("480p", "8", True): 28,
+    ("480p", "12", False): 19,
+    ("480p", "12", True): 38,
+    ("720p", "4", False): 14,
+    ("720p", "4", True): 28,
+    ("720p", "8", False): 28,
+    ("720p", "8", True): 56,
+    ("720p", "12", False): 42,
+    ("720p", "12", True): 84,
+}
+USD_PER_CREDIT = Decimal("0.005")
+
+_ERROR_CODES: dict[str, type[errors.ProviderError]] = {
+    "INVALID_PROMPT": errors.InvalidRequestError,
+    "INVALID_ASPECT_RATIO": errors.InvalidRequestError,
+    "INVALID_RESOLUTION": errors.InvalidRequestError,
+    "INVALID_DURATION": errors.InvalidRequestError,
+    "TOO_MANY_IMAGES": errors.InvalidRequestError,
+    "INVALID_API_KEY": errors.UnauthorizedError,
+    "INSUFFICIENT_CREDITS": errors.InsufficientCreditsError,
+    "TASK_NOT_FOUND": errors.NotFoundError,
+    "INTERNAL_ERROR": errors.ServerError,
+}
+
+_STATUSES = {
+    "IN_PROGRESS": TaskStatus.RUNNING,
+    "SUCCESS": TaskStatus.SUCCEEDED,
+    "FAILED": TaskStatus.FAILED,
+    "PENDING": TaskStatus.QUEUED,
+}
+
+
+class SeedanceApiClient(ProviderClient):
+    provider: ClassVar[Provider] = Provider.SEEDANCEAPI
+    # The guide documents no Idempotency-Key: a lost submit answer is never re-sent blindly.
+    honours_idempotency: ClassVar[bool] = False
+    request_models: ClassVar[tuple[type[ProviderRequest], ...]] = (SeedanceApiRequest,)
+
+    async def submit(
+        self, request: ProviderRequest, api_key: str, idempotency_key: str
+    ) -> Submission:
+        self._check_model(request)
+        payload = await self._call(
+            "POST",
+            "/generate",
+            api_key,
+            body=request.to_wire(),
+            idempotency_key=idempotency_key,
+            replay_safe=False,
+        )
+        data = _data(payload)
+        task_id = first_text(data.get("task_id"))
+        if task_id is None:
+            raise self._error(
+                errors.SubmitOutcomeUnknownError,
+                "submit answer has no task id",
+                outcome_known=False,
+            )
+        return Submission(
+            task_id=task_id,
+            status=_STATUSES.get(str(data.get("status")), TaskStatus.RUNNING),
+            raw=payload,
+        )
+
+    async def status(self, task_id: str, api_key: str) -> TaskState:
+        payload = await self._call("GET", "/status", api_key, params={"task_id": task_id})
+        data = _data(payload)
+        raw_status = str(data.get("status", "")).upper()
+        status = _STATUSES.get(raw_status)
+        if status is None:
+            raise self._error(errors.MalformedResponseError, f"unknown task status {raw_status!r}")
+        response = data.get("response")
+        urls = (
+            [u for u in response if isinstance(u, str) and u] if isinstance(response, list) else []
+        )
+        video_url = urls[0] if urls else None
+        error_message = first_text(data.get("error_message"))
+        charged = as_int(data.get("consumed_credits"))
+        if status is TaskStatus.SUCCEEDED and video_url is None:
+            status, error_message = (
+                TaskStatus.FAILED,
+                "The provider reported success but returned no video.",
+            )
+        if status is TaskStatus.FAILED:
+            # "Failed generations do not consume credits."
+            charged = 0
+            error_message = error_message or "The provider reported a failure."
+        return TaskState(
+            task_id=first_text(data.get("task_id")) or task_id,
+            status=status,
+            video_url=video_url,
+            credits_charged=charged,
+            error_message=error_message,
+            raw=payload,
+        )
+
+    async def check_key(self, api_key: str) -> KeyCheck:
+        # Same probe as seedance2ai: a status query for a task that cannot exist is free.
+        try:
+            await self._call(
+                "GET", "/status", api_key, params={"task_id": f"keycheck{secrets.token_hex(8)}"}
+            )
+        except errors.NotFoundError:
+            return KeyCheck.VALID
+        except errors.UnauthorizedError:
+            return KeyCheck.INVALID
+        return KeyCheck.VALID
+
+    def estimate_cost(self, request: ProviderRequest) -> CostEstimate:
+        self._check_model(request)
+        assert isinstance(request, SeedanceApiRequest)
+        credits = PRICES[(request.resolution, request.duration, request.generate_audio)]
+        return CostEstimate(credits, credits * USD_PER_CREDIT)
+
+    def _error_from(
+        self, status: int, payload: Any, retry_after: float | None
+    ) -> errors.ProviderError | None:
+        envelope_code = as_int(payload.get("code")) if isinstance(payload, dict) else None
+        if status < 400 and (envelope_code is None or envelope_code < 400):
+            return None
+        effective = status if status >= 400 else envelope_code or status
+        code = _error_code(payload)
+        cls = _ERROR_CODES.get(code or "") or errors.error_class_for_status(effective)
+        message = _error_message(payload, code) or f"HTTP {effective}"
+        return self._error(cls, message, status=effective, code=code, retry_after=retry_after)
+
+
+def _data(payload: dict[str, Any]) -> dict[str, Any]:
+    data = payload.get("data")
+    return data if isinstance(data, dict) else {}
+
+
+def _error_code(payload: Any) -> str | None:
+    """Decision (PROVIDERS.md 2.3): the code may sit in message, code, error, error.code or
+    data.error_code; the first documented code found wins."""
+    if not isinstance(payload, dict):
+        text = str(payload or "")
+        return next((c for c in _ERROR_CODES if c in text), None)
+    error = payload.get("error")
+    data = payload.get("data")
+    candidates = (
+        payload.get("message"),
+        payload.get("code"),
+        error.get("code") if isinstance(error, dict) else error,
+        data.get("error_code") if isinstance(data, dict) else None,
+    )
+    for candidate in candidates:
+        if isinstance(candidate, str):
+            for code in _ERROR_CODES:
+                if code in candidate.upper():
+                    return code
+    return None
+
+
+def _error_message(payload: Any, code: str | None) -> str | None:
+    if not isinstance(payload, dict):
+        return first_text(payload)
+    error, data = payload.get("error"), payload.get("data")
+    message = first_text(
+        error.get("message") if isinstance(error, dict) else None,
+        data.get("error_message") if isinstance(data, dict) else None,
+        payload.get("message"),
+        error,
+    )
+    if message and code and message != code:
+        return message
+    return message or code

@@ -1,0 +1,71 @@
+"""The provider-neutral view of a generation task."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any
+
+
+class TaskStatus(StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+
+    @property
+    def finished(self) -> bool:
+        return self in (TaskStatus.SUCCEEDED, TaskStatus.FAILED)
+
+
+@dataclass(frozen=True)
+class Submission:
+    """What a provider said when it accepted a job."""
+
+    task_id: str
+    status: TaskStatus
+    credits_charged: int | None = None
+    #: Balance left after the charge, where the provider reports it (seed2).
+    balance: int | None = None
+    raw: dict[str, Any] = field(default_factory=dict, compare=False)
+
+
+@dataclass(frozen=True)
+class TaskState:
+    """One poll's answer, the same shape for every provider."""
+
+    task_id: str
+    status: TaskStatus
+    video_url: str | None = None
+    image_urls: tuple[str, ...] = ()
+    last_frame_url: str | None = None
+    seed: int | None = None
+    credits_charged: int | None = None
+    credits_refunded: int | None = None
+    error_code: str | None = None
+    error_message: str | None = None
+    #: The provider's own payload, kept for debugging and for fields added later.
+    raw: dict[str, Any] = field(default_factory=dict, compare=False)
+
+    @property
+    def media_urls(self) -> tuple[str, ...]:
+        return ((self.video_url,) if self.video_url else ()) + self.image_urls
+
+
+class KeyCheck(StrEnum):
+    """Result of checking an API key without spending credits."""
+
+    VALID = "valid"
+    INVALID = "invalid"
+
+
+@dataclass(frozen=True)
+class CostEstimate:
+    """A documented price for one request, before it is sent."""
+
+    credits: int
+    usd: Decimal
+
+    def __str__(self) -> str:
+        return f"{self.credits:,} credits (${self.usd:.2f})"

@@ -1,0 +1,214 @@
+"""Behaviour every provider client shares, run against each provider's local fake."""
+
+from __future__ import annotations
+
+import socket
+
+import aiohttp
+import pytest
+
+from bot.providers import KeyCheck, TaskStatus, errors
+from tests.fakes.base import Fault
+from tests.providers.conftest import FAST_RETRY, FLAVOURS, Flavour, SleepRecorder, make_client
+
+pytestmark = pytest.mark.parametrize("flavour", FLAVOURS, ids=lambda f: f.name)
+
+
+async def test_submit_then_poll_until_the_video_exists(
+    flavour: Flavour, session: aiohttp.ClientSession, sleeps: SleepRecorder
+) -> None:
+    async with flavour.fake_cls() as fake:
+        client = make_client(flavour.client_cls, session, fake, sleeps)
+        submission = await client.submit(flavour.request, flavour.key, "job-1")
+        first = await client.status(submission.task_id, flavour.key)
+        second = await client.status(submission.task_id, flavour.key)
+
+    assert first.status in (TaskStatus.QUEUED, TaskStatus.RUNNING)
+    assert first.video_url is None
+    assert second.status is TaskStatus.SUCCEEDED
+    assert second.video_url is not None
+    assert second.video_url.startswith("https://")
+    assert second.task_id == submission.task_id
+    posted = fake.posts()
+    assert len(posted) == 1
+    assert posted[0].body == flavour.request.to_wire()
+    assert posted[0].headers["Authorization"] == f"Bearer {flavour.key}"
+    assert fake.total_charged() > 0
+
+
+async def test_failed_generation_reports_the_remote_message(
+    flavour: Flavour, session: aiohttp.ClientSession, sleeps: SleepRecorder
+) -> None:
+    async with flavour.fake_cls(outcome="fail") as fake:
+        client = make_client(flavour.client_cls, session, fake, sleeps)
+        submission = await client.submit(flavour.request, flavour.key, "job-1")
+        await client.status(submission.task_id, flavour.key)
+        state = await client.status(submission.task_id, flavour.key)
+
+    assert state.status is TaskStatus.FAILED
+    assert state.error_message == "content policy violation"
+    assert state.video_url is None
+    # Every provider gives the credits of a failed generation back.
+    assert fake.total_charged() == 0
+
+
+async def test_check_key_spends_nothing_and_tells_valid_from_invalid(
+    flavour: Flavour, session: aiohttp.ClientSession, sleeps: SleepRecorder
+) -> None:
+    async with flavour.fake_cls() as fake:
+        client = make_client(flavour.client_cls, session, fake, sleeps)
+        good = await client.check_key(flavour.key)
+        bad = await client.check_key("sk_live_not_a_real_key_123")
+
+    assert good is KeyCheck.VALID
+    assert bad is KeyCheck.INVALID
+    assert fake.posts() == []
+    assert fake.total_charged() == 0
+    assert fake.tasks == {}
+
+
+async def test_unknown_key_is_unauthorized_and_not_retried(
+    flavour: Flavour, session: aiohttp.ClientSession, sleeps: SleepRecorder
+) -> None:
+    async with flavour.fake_cls() as fake:
+        client = make_client(flavour.client_cls, session, fake, sleeps)
+        with pytest.raises(errors.UnauthorizedError) as caught:
+            await client.submit(flavour.request, "sk_live_revoked_key_999", "job-1")
+
+    assert len(fake.requests) == 1
+    assert sleeps.calls == []
+    assert "/key link" in caught.value.advice
+
+
+async def test_a_task_of_another_account_is_not_found(
+    flavour: Flavour, session: aiohttp.ClientSession, sleeps: SleepRecorder
+) -> None:
+    other = "sk_live_other_account_42"
+    async with flavour.fake_cls(keys={flavour.key: 100_000, other: 100_000}) as fake:
+        client = make_client(flavour.client_cls, session, fake, sleeps)
+        submission = await client.submit(flavour.request, flavour.key, "job-1")
+        with pytest.raises(errors.NotFoundError):
+            await client.status(submission.task_id, other)
+
+    assert len([r for r in fake.requests if r.method == "GET"]) == 1
+
+
+async def test_the_api_key_is_never_echoed_in_an_error(
+    flavour: Flavour, session: aiohttp.ClientSession, sleeps: SleepRecorder
+) -> None:
+    async with flavour.fake_cls() as fake:
+        echo = flavour.error(fake, 400, "invalid_request", f"bad key format: {flavour.key}")
+        fake.inject(Fault("respond", status=400, body=echo))
+        client = make_client(flavour.client_cls, session, fake, sleeps)
+        with pytest.raises(errors.InvalidRequestError) as caught:
+            await client.submit(flavour.request, flavour.key, "job-1")
+
+    assert flavour.key not in str(caught.value)
+    assert flavour.key not in caught.value.message
+    assert "bad key format: ***" in caught.value.message
+
+
+async def test_rate_limit_waits_for_retry_after_then_succeeds(
+    flavour: Flavour, session: aiohttp.ClientSession, sleeps: SleepRecorder
+) -> None:
+    async with flavour.fake_cls() as fake:
+        limited = flavour.error(fake, 429, "rate_limited", "Too many requests")
+        fake.inject(Fault("respond", status=429, body=limited, headers={"Retry-After": "7"}))
+        client = make_client(flavour.client_cls, session, fake, sleeps)
+        submission = await client.submit(flavour.request, flavour.key, "job-1")
+
+    assert sleeps.calls == [7.0]
+    assert len(fake.tasks) == 1
+    assert submission.task_id in fake.tasks
+
+
+async def test_service_unavailable_is_retried_then_surfaced(
+    flavour: Flavour, session: aiohttp.ClientSession, sleeps: SleepRecorder
+) -> None:
+    async with flavour.fake_cls() as fake:
+        busy = flavour.error(fake, 503, "service_busy", "Temporary upstream issue")
+        fake.inject(
+            *[Fault("respond", status=503, body=busy, method="GET")] * FAST_RETRY.max_attempts
+        )
+        client = make_client(flavour.client_cls, session, fake, sleeps)
+        submission = await client.submit(flavour.request, flavour.key, "job-1")
+        with pytest.raises(errors.ServerError) as caught:
+            await client.status(submission.task_id, flavour.key)
+
+    assert caught.value.retryable
+    assert len(sleeps.calls) == FAST_RETRY.max_attempts - 1
+    assert all(0 < s <= FAST_RETRY.max_delay for s in sleeps.calls)
+    assert len([r for r in fake.requests if r.method == "GET"]) == FAST_RETRY.max_attempts
+
+
+async def test_server_error_on_submit_is_retried_into_one_task(
+    flavour: Flavour, session: aiohttp.ClientSession, sleeps: SleepRecorder
+) -> None:
+    async with flavour.fake_cls() as fake:
+        broken = flavour.error(fake, 500, "internal_error", "Unexpected server-side failure")
+        fake.inject(Fault("respond", status=500, body=broken, method="POST"))
+        client = make_client(flavour.client_cls, session, fake, sleeps)
+        await client.submit(flavour.request, flavour.key, "job-1")
+
+    assert len(fake.posts()) == 2
+    assert len(fake.tasks) == 1
+    assert len(sleeps.calls) == 1
+
+
+async def test_malformed_status_answer_is_retried_then_typed(
+    flavour: Flavour, session: aiohttp.ClientSession, sleeps: SleepRecorder
+) -> None:
+    async with flavour.fake_cls() as fake:
+        client = make_client(flavour.client_cls, session, fake, sleeps)
+        submission = await client.submit(flavour.request, flavour.key, "job-1")
+        fake.inject(Fault("respond", status=200, body="{not json", method="GET"))
+        recovered = await client.status(submission.task_id, flavour.key)
+        fake.inject(*[Fault("respond", status=200, body="<html>", method="GET")] * 4)
+        with pytest.raises(errors.MalformedResponseError):
+            await client.status(submission.task_id, flavour.key)
+
+    assert recovered.task_id == submission.task_id
+
+
+async def test_slow_status_answer_times_out_into_a_typed_error(
+    flavour: Flavour, session: aiohttp.ClientSession, sleeps: SleepRecorder
+) -> None:
+    async with flavour.fake_cls() as fake:
+        client = make_client(flavour.client_cls, session, fake, sleeps, timeout=0.2)
+        submission = await client.submit(flavour.request, flavour.key, "job-1")
+        fake.inject(*[Fault("delay", seconds=1.0, method="GET")] * FAST_RETRY.max_attempts)
+        with pytest.raises(errors.ConnectionFailedError) as caught:
+            await client.status(submission.task_id, flavour.key)
+
+    assert "timed out" in caught.value.message
+    assert len(sleeps.calls) == FAST_RETRY.max_attempts - 1
+
+
+async def test_unreachable_provider_is_a_connection_error(
+    flavour: Flavour, session: aiohttp.ClientSession, sleeps: SleepRecorder
+) -> None:
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    client = flavour.client_cls(session, f"http://127.0.0.1:{port}", retry=FAST_RETRY, sleep=sleeps)
+    with pytest.raises(errors.ConnectionFailedError) as caught:
+        await client.submit(flavour.request, flavour.key, "job-1")
+
+    # Nothing can have been created, so even non-idempotent APIs may retry a refused connection.
+    assert caught.value.outcome_known
+    assert len(sleeps.calls) == FAST_RETRY.max_attempts - 1
+
+
+async def test_retry_after_beyond_the_time_budget_is_handed_to_the_caller(
+    flavour: Flavour, session: aiohttp.ClientSession, sleeps: SleepRecorder
+) -> None:
+    async with flavour.fake_cls() as fake:
+        limited = flavour.error(fake, 429, "rate_limited", "Too many requests")
+        fake.inject(Fault("respond", status=429, body=limited, headers={"Retry-After": "600"}))
+        client = make_client(flavour.client_cls, session, fake, sleeps)
+        with pytest.raises(errors.RateLimitedError) as caught:
+            await client.submit(flavour.request, flavour.key, "job-1")
+
+    assert caught.value.retry_after == 600.0
+    assert sleeps.calls == []
+    assert fake.tasks == {}
