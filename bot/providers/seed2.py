@@ -6,6 +6,7 @@ import re
 import secrets
 from decimal import Decimal
 from typing import Any, ClassVar
+from urllib.parse import quote
 
 from bot.models import Provider, ProviderRequest, Seed2Request
 from bot.providers import errors
@@ -66,7 +67,7 @@ class Seed2Client(ProviderClient):
         )
 
     async def status(self, task_id: str, api_key: str) -> TaskState:
-        payload = await self._call("GET", f"/v1/tasks/{task_id}", api_key)
+        payload = await self._call("GET", f"/v1/tasks/{quote(task_id, safe='')}", api_key)
         data = _data(payload)
         raw_status = str(data.get("status", "")).lower()
         status = _STATUSES.get(raw_status)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Iterator
 from typing import Any, ClassVar
+from urllib.parse import quote
 
 from bot.models import (
     GptImage2Request,
@@ -76,7 +77,7 @@ class Seedance2AIClient(ProviderClient):
         )
 
     async def status(self, task_id: str, api_key: str) -> TaskState:
-        payload = await self._call("GET", f"/api/v1/tasks/{task_id}", api_key)
+        payload = await self._call("GET", f"/api/v1/tasks/{quote(task_id, safe='')}", api_key)
         return self._task_state(task_id, payload)
 
     async def check_key(self, api_key: str) -> KeyCheck:
