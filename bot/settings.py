@@ -1,0 +1,121 @@
+"""The bot's configuration, read from the environment and a ``.env`` file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+from urllib.parse import urlsplit
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_core import PydanticCustomError
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from bot.models import Provider
+
+LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
+
+
+class Settings(BaseSettings):
+    """Every setting the bot reads; each field's env variable is its name in upper case."""
+
+    model_config = SettingsConfigDict(
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        case_sensitive=False,
+        # `DISCORD_TOKEN=` copied from .env.example should read as "not set", not as a token.
+        env_ignore_empty=True,
+    )
+
+    discord_token: SecretStr
+    database_path: Path = Path("data/bot.sqlite3")
+    key_encryption_secret: SecretStr | None = None
+    seedance2ai_base_url: str = "https://seedance2ai.io"
+    seedanceapi_base_url: str = "https://seedanceapi.org/v1"
+    seed2_base_url: str = "https://api.seed2.io"
+    log_level: LogLevel = "INFO"
+    http_timeout_seconds: float = Field(default=30.0, gt=0, allow_inf_nan=False)
+
+    @field_validator("discord_token")
+    @classmethod
+    def _token_not_blank(cls, value: SecretStr) -> SecretStr:
+        # Stray spaces or a trailing newline from copy-paste would make Discord reject the token.
+        token = value.get_secret_value().strip()
+        if not token:
+            raise PydanticCustomError("blank", "it is blank")
+        return SecretStr(token)
+
+    @field_validator("key_encryption_secret", mode="before")
+    @classmethod
+    def _blank_secret_is_unset(cls, value: Any) -> Any:
+        if isinstance(value, str) and not value.strip():
+            return None
+        return value
+
+    @field_validator("seedance2ai_base_url", "seedanceapi_base_url", "seed2_base_url")
+    @classmethod
+    def _http_base_url(cls, value: str) -> str:
+        # http is allowed on purpose: tests and self-hosted proxies listen on localhost.
+        url = value.strip()
+        try:
+            parts = urlsplit(url)
+            parts.port  # noqa: B018 - parsing the port is what rejects "host:notaport"
+        except ValueError as exc:
+            raise PydanticCustomError(
+                "base_url", "not a URL ({reason})", {"reason": str(exc)}
+            ) from exc
+        if parts.scheme not in {"http", "https"}:
+            raise PydanticCustomError("base_url", "must start with http:// or https://")
+        if not parts.hostname:
+            raise PydanticCustomError("base_url", "has no host name")
+        if parts.query or parts.fragment:
+            raise PydanticCustomError("base_url", "must not contain a query or a fragment")
+        return url.rstrip("/")
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper_case_level(cls, value: Any) -> Any:
+        return value.strip().upper() if isinstance(value, str) else value
+
+    def base_urls(self) -> dict[Provider, str]:
+        """Where each provider's API lives (documented defaults, or a proxy / local fake)."""
+        return {
+            Provider.SEEDANCE2AI: self.seedance2ai_base_url,
+            Provider.SEEDANCEAPI: self.seedanceapi_base_url,
+            Provider.SEED2: self.seed2_base_url,
+        }
+
+    def secrets(self) -> list[str]:
+        """The configured secret values, for the log redactor."""
+        found = [self.discord_token.get_secret_value()]
+        if self.key_encryption_secret is not None:
+            found.append(self.key_encryption_secret.get_secret_value())
+        return found
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Read the settings; keyword ``overrides`` win over the environment and ``.env``."""
+    return Settings(**overrides)
+
+
+_HOW_TO_SET_IT = "put DISCORD_TOKEN=<your bot token> in .env or the environment"
+
+
+def env_name(field: str) -> str:
+    """The environment variable that sets ``field``."""
+    return field.upper()
+
+
+def describe_settings_error(error: ValidationError) -> str:
+    """One line naming each bad environment variable, safe to print (never echoes the values)."""
+    problems: list[str] = []
+    for item in error.errors(include_input=False, include_url=False):
+        name = env_name(str(item["loc"][0])) if item["loc"] else "settings"
+        if name == "DISCORD_TOKEN" and item["type"] in {"missing", "blank"}:
+            state = "is not set" if item["type"] == "missing" else "is blank"
+            problems.append(f"DISCORD_TOKEN {state}: {_HOW_TO_SET_IT}")
+        elif item["type"] == "missing":
+            problems.append(f"{name} is not set")
+        else:
+            problems.append(f"{name} is invalid: {item['msg']}")
+    return "; ".join(problems)
