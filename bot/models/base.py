@@ -5,12 +5,15 @@ from __future__ import annotations
 import types
 import typing
 from collections.abc import Mapping
-from typing import Any, ClassVar, Literal, Self, Union, get_args, get_origin
+from typing import Annotated, Any, ClassVar, Literal, Self, Union, get_args, get_origin
 
-from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from pydantic.fields import FieldInfo
 
 from bot.models.problems import FieldFacts, InvalidParameters, Problem, problems_from
+
+#: A JSON boolean and nothing else: "yes" or 1 from a hand-built body is a mistake, not a flag.
+Flag = Annotated[bool, Field(strict=True)]
 
 
 def _literal_values(annotation: Any) -> tuple[str, ...]:
@@ -116,11 +119,19 @@ class ProviderRequest(BaseModel):
         """The values of ``name`` that the other ``given`` parameters still permit.
 
         Drives Discord autocomplete: after choosing ``quality_tier=standard`` the resolution list no
-        longer offers ``4k``. Unknown parameters fall back to their defaults.
+        longer offers ``4k``. Unknown parameters fall back to their defaults. A value is only ruled
+        out by a conflict with something known: a rule that merely asks for a parameter not given
+        yet (``image-to-video`` needs ``image_url``) leaves the value on offer, since it can still
+        be added.
         """
         context = {**cls.defaults(), **(given or {})}
+        known = {key for key, value in context.items() if value is not None}
+
+        def rules_out(problem: Problem) -> bool:
+            return problem.involves(name) and (problem.field == name or problem.field in known)
+
         return tuple(
             value
             for value in cls.choices(name)
-            if not any(p.involves(name) for p in cls.rule_problems({**context, name: value}))
+            if not any(rules_out(p) for p in cls.rule_problems({**context, name: value}))
         )

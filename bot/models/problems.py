@@ -51,6 +51,11 @@ class FieldFacts:
     name: str = ""
 
 
+def _count(number: int, kind: str) -> str:
+    unit = "character" if kind.startswith("string") else "item"
+    return f"{number} {unit}" if number == 1 else f"{number} {unit}s"
+
+
 def _describe(error: Mapping[str, Any], facts: FieldFacts) -> str:
     """Turn a pydantic error into a sentence a Discord user can act on."""
     kind = error["type"]
@@ -62,11 +67,9 @@ def _describe(error: Mapping[str, Any], facts: FieldFacts) -> str:
     if kind == "literal_error":
         return f"{error.get('input')!r} is not accepted."
     if kind in {"string_too_short", "too_short"} and "min_length" in ctx:
-        unit = "characters" if kind.startswith("string") else "items"
-        return f"needs at least {ctx['min_length']} {unit}."
+        return f"needs at least {_count(ctx['min_length'], kind)}."
     if kind in {"string_too_long", "too_long"} and "max_length" in ctx:
-        unit = "characters" if kind.startswith("string") else "items"
-        return f"takes at most {ctx['max_length']} {unit}."
+        return f"takes at most {_count(ctx['max_length'], kind)}."
     if kind in {"greater_than_equal", "less_than_equal"}:
         low, high = facts.bounds.get("ge"), facts.bounds.get("le")
         if low is not None and high is not None:

@@ -10,7 +10,7 @@ from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import Field, field_validator
 
-from bot.models.base import ProviderRequest
+from bot.models.base import Flag, ProviderRequest
 from bot.models.problems import Problem
 from bot.models.urls import PublicHttpsUrl
 
@@ -90,8 +90,8 @@ class _VideoRequest(ProviderRequest):
     image_url: PublicHttpsUrl | None = None
     end_image_url: PublicHttpsUrl | None = None
     media_urls: Annotated[list[PublicHttpsUrl], Field(min_length=1, max_length=12)] | None = None
-    generate_audio: bool = True
-    fixed_lens: bool = False
+    generate_audio: Flag = True
+    fixed_lens: Flag = False
     seed: Annotated[int, Field(ge=SEED_MIN, le=SEED_MAX, strict=True)] | None = None
 
     #: Tiers on which ``seed`` is not accepted.

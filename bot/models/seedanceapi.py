@@ -6,7 +6,7 @@ from typing import Annotated, ClassVar, Literal
 
 from pydantic import Field, field_validator
 
-from bot.models.base import ProviderRequest
+from bot.models.base import Flag, ProviderRequest
 from bot.models.seedance2ai import _duration_as_text, _non_blank
 from bot.models.urls import PublicHttpsUrl
 
@@ -20,8 +20,8 @@ class SeedanceApiRequest(ProviderRequest):
     aspect_ratio: Literal["1:1", "16:9", "9:16", "4:3", "3:4", "21:9", "9:21"] = "1:1"
     resolution: Literal["480p", "720p"] = "720p"
     duration: Literal["4", "8", "12"] = "8"
-    generate_audio: bool = False
-    fixed_lens: bool = False
+    generate_audio: Flag = False
+    fixed_lens: Flag = False
     image_urls: Annotated[list[PublicHttpsUrl], Field(min_length=1, max_length=1)] | None = None
     callback_url: PublicHttpsUrl | None = None
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import socket
 from typing import Annotated
 from urllib.parse import urlsplit
 
@@ -23,23 +24,26 @@ def check_public_https(value: str) -> str:
     host = (parts.hostname or "").rstrip(".").lower()
     if not host:
         raise PydanticCustomError("public_https_url", "must name a host after https://")
-    if (
-        host == "localhost"
-        or host.endswith(_PRIVATE_SUFFIXES)
-        or ("." not in host and ":" not in host)
-    ):
-        raise PydanticCustomError(
-            "public_https_url", "must point at a public host, not {host}", {"host": host}
-        )
-    try:
-        address = ipaddress.ip_address(host)
-    except ValueError:
-        return value
-    if not address.is_global:
+    if not _is_public_host(host):
         raise PydanticCustomError(
             "public_https_url", "must point at a public host, not {host}", {"host": host}
         )
     return value
+
+
+def _is_public_host(host: str) -> bool:
+    if host == "localhost" or host.endswith(_PRIVATE_SUFFIXES):
+        return False
+    try:
+        return ipaddress.ip_address(host).is_global
+    except ValueError:
+        pass
+    try:
+        # Shorthand IPv4 forms ("127.1", "0x7f.0.0.1") that resolvers still honour.
+        return ipaddress.ip_address(socket.inet_ntoa(socket.inet_aton(host))).is_global
+    except OSError:
+        # A bare name like "intranet" only resolves inside a private network.
+        return "." in host
 
 
 PublicHttpsUrl = Annotated[str, AfterValidator(check_public_https)]
