@@ -27,8 +27,9 @@ _STATUSES = {
     "failed": TaskStatus.FAILED,
 }
 
-_CREDIT_WORDS = re.compile(r"credit|balance|points|insufficient", re.IGNORECASE)
-_AUTH_WORDS = re.compile(r"api[ _-]?key|unauthori[sz]ed|forbidden|token", re.IGNORECASE)
+_CREDIT_WORDS = re.compile(r"\b(credits?|balance|points?)\b", re.IGNORECASE)
+# Not "token": "prompt exceeds the token limit" is no reason to relink a key.
+_AUTH_WORDS = re.compile(r"api[ _-]?key|unauthori[sz]ed|forbidden", re.IGNORECASE)
 _NOT_FOUND_WORDS = re.compile(r"not[ _-]?found|does not exist|no such", re.IGNORECASE)
 
 
@@ -78,6 +79,8 @@ class Seed2Client(ProviderClient):
         video_url = first_text(result.get("video_url"))
         cost = as_int(data.get("points_cost"))
         error_message = None
+        # "If a task fails, credits are automatically refunded" - only when the provider says so.
+        refunded = cost if status is TaskStatus.FAILED else None
         if status is TaskStatus.SUCCEEDED and video_url is None:
             status, error_message = (
                 TaskStatus.FAILED,
@@ -97,8 +100,7 @@ class Seed2Client(ProviderClient):
             status=status,
             video_url=video_url,
             credits_charged=cost,
-            # "If a task fails, credits are automatically refunded."
-            credits_refunded=cost if status is TaskStatus.FAILED else None,
+            credits_refunded=refunded,
             error_message=error_message,
             raw=payload,
         )
@@ -147,7 +149,12 @@ def _classify(status: int, code: int | None, message: str) -> type[errors.Provid
     """Decision (PROVIDERS.md section 3): errors are undocumented; map by status, then words."""
     if status in (401, 403) or code in (401, 403):
         return errors.UnauthorizedError
-    if status == 402 or code == 402 or _CREDIT_WORDS.search(message):
+    if status == 402 or code == 402:
+        return errors.InsufficientCreditsError
+    # A server error stays retryable whatever its text says.
+    if status >= 500 or status == 429:
+        return errors.error_class_for_status(status)
+    if _CREDIT_WORDS.search(message):
         return errors.InsufficientCreditsError
     if status >= 400:
         return errors.error_class_for_status(status)

@@ -94,15 +94,17 @@ class SeedanceApiClient(ProviderClient):
         video_url = urls[0] if urls else None
         error_message = first_text(data.get("error_message"))
         charged = as_int(data.get("consumed_credits"))
-        if status is TaskStatus.SUCCEEDED and video_url is None:
-            status, error_message = (
-                TaskStatus.FAILED,
-                "The provider reported success but returned no video.",
-            )
         if status is TaskStatus.FAILED:
             # "Failed generations do not consume credits."
             charged = 0
             error_message = error_message or "The provider reported a failure."
+        elif status is TaskStatus.SUCCEEDED and video_url is None:
+            # A SUCCESS without a video is an error for the user, but the provider did not fail
+            # the generation: its consumed_credits stand (they were charged).
+            status, error_message = (
+                TaskStatus.FAILED,
+                "The provider reported success but returned no video.",
+            )
         return TaskState(
             task_id=first_text(data.get("task_id")) or task_id,
             status=status,

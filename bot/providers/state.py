@@ -68,4 +68,7 @@ class CostEstimate:
     usd: Decimal
 
     def __str__(self) -> str:
-        return f"{self.credits:,} credits (${self.usd:.2f})"
+        # Whole cents as usual, but never rounded: 19 credits on seedanceapi cost $0.095.
+        cents = self.usd.quantize(Decimal("0.01"))
+        usd = f"{cents}" if cents == self.usd else f"{self.usd.normalize()}"
+        return f"{self.credits:,} credits (${usd})"
