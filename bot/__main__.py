@@ -50,6 +50,14 @@ def main() -> int:
             file=sys.stderr,
         )
         return 1
+    except (aiohttp.ClientConnectionError, OSError) as exc:
+        # Raised before the gateway connects (DNS, firewall, proxy): an operator problem, not a bug.
+        print(
+            f"error: cannot reach Discord ({redactor.redact(str(exc))}); check this machine's "
+            "network connection and try again",
+            file=sys.stderr,
+        )
+        return 1
     except KeyboardInterrupt:
         log.info("Stopped by keyboard interrupt")
         return 0

@@ -9,6 +9,7 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
+import aiohttp
 import discord
 import pytest
 
@@ -101,3 +102,19 @@ def test_keyboard_interrupt_exits_0(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(discord.Client, "login", interrupted)
     assert entry.main() == 0
     assert seen == [TOKEN]
+
+
+@pytest.mark.usefixtures("configured")
+def test_unreachable_discord_exits_1_with_one_line(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    async def offline(self: discord.Client, token: str) -> None:
+        raise aiohttp.ClientConnectionError("Cannot connect to host discord.com:443")
+
+    monkeypatch.setattr(discord.Client, "login", offline)
+    assert entry.main() == 1
+    captured = capsys.readouterr()
+    assert captured.err.splitlines() == [
+        "error: cannot reach Discord (Cannot connect to host discord.com:443); check this "
+        "machine's network connection and try again"
+    ]
