@@ -15,12 +15,15 @@ import aiohttp
 from bot.models import Provider, ProviderRequest
 from bot.providers.errors import (
     ConnectionFailedError,
+    InvalidRequestError,
     MalformedResponseError,
+    NotFoundError,
     ProviderError,
     SubmitOutcomeUnknownError,
+    UnauthorizedError,
 )
 from bot.providers.retry import RetryPolicy, parse_retry_after
-from bot.providers.state import CostEstimate, KeyCheck, Submission, TaskState
+from bot.providers.state import CostEstimate, KeyCheck, Submission, TaskState, TaskStatus
 
 log = logging.getLogger(__name__)
 
@@ -64,11 +67,33 @@ class ProviderClient(ABC):
 
     # -- what each provider implements ---------------------------------------------------------
 
-    @abstractmethod
     async def submit(
         self, request: ProviderRequest, api_key: str, idempotency_key: str
     ) -> Submission:
-        """Start a generation; the same ``idempotency_key`` must be passed on every retry."""
+        """Start a generation; pass the job's stored ``idempotency_key`` on every retry of it."""
+        self._check_model(request)
+        payload = await self._call(
+            "POST",
+            self._submit_path(request),
+            api_key,
+            body=request.to_wire(),
+            idempotency_key=idempotency_key,
+            replay_safe=self.honours_idempotency,
+        )
+        submission = self._submission(payload)
+        if submission is None:
+            # Accepted but unreadable: a task may exist, so this is never a plain refusal.
+            cls = MalformedResponseError if self.honours_idempotency else SubmitOutcomeUnknownError
+            raise self._error(cls, "submit answer has no task id", outcome_known=False)
+        return submission
+
+    @abstractmethod
+    def _submit_path(self, request: ProviderRequest) -> str:
+        """Where ``request`` is POSTed, relative to the base URL."""
+
+    @abstractmethod
+    def _submission(self, payload: dict[str, Any]) -> Submission | None:
+        """The accepted job in a submit answer, or None when it names no task."""
 
     @abstractmethod
     async def status(self, task_id: str, api_key: str) -> TaskState:
@@ -89,6 +114,30 @@ class ProviderClient(ABC):
         """The error an answer represents in this API's own error shape, or None on success."""
 
     # -- shared machinery ----------------------------------------------------------------------
+
+    async def _probe_key(
+        self, api_key: str, path: str, params: Mapping[str, str] | None = None
+    ) -> KeyCheck:
+        """Read a task that cannot exist: it costs nothing and only a rejected key answers 401/403.
+
+        None of the APIs has a "who am I" route (PROVIDERS.md section 1.6 decision); anything but
+        an authentication error means the key got past authentication.
+        """
+        try:
+            await self._call("GET", path, api_key, params=params)
+        except UnauthorizedError:
+            return KeyCheck.INVALID
+        except (NotFoundError, InvalidRequestError):
+            return KeyCheck.VALID
+        return KeyCheck.VALID
+
+    def _task_status(self, raw: Any, known: Mapping[str, TaskStatus]) -> TaskStatus:
+        """Map a provider's status word; an unknown one is a malformed answer, polled again."""
+        word = str(raw or "").strip()
+        status = known.get(word) or known.get(word.lower()) or known.get(word.upper())
+        if status is None:
+            raise self._error(MalformedResponseError, f"unknown task status {word!r}")
+        return status
 
     def _check_model(self, request: ProviderRequest) -> None:
         if not isinstance(request, self.request_models):
@@ -208,6 +257,12 @@ class ProviderClient(ABC):
                 status=status,
                 outcome_known=False,
             ) from None
+
+
+def envelope_data(payload: dict[str, Any]) -> dict[str, Any]:
+    """The ``data`` object of a ``{"code", "message", "data"}`` envelope (empty when absent)."""
+    data = payload.get("data")
+    return data if isinstance(data, dict) else {}
 
 
 def _excerpt(raw: bytes, limit: int = 200) -> str:

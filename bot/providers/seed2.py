@@ -10,7 +10,7 @@ from urllib.parse import quote
 
 from bot.models import Provider, ProviderRequest, Seed2Request
 from bot.providers import errors
-from bot.providers.http import ProviderClient, as_int, first_text
+from bot.providers.http import ProviderClient, as_int, envelope_data, first_text
 from bot.providers.state import CostEstimate, KeyCheck, Submission, TaskState, TaskStatus
 
 #: Credits per second: (without video/audio references, with them), from the README.
@@ -39,26 +39,14 @@ class Seed2Client(ProviderClient):
     honours_idempotency: ClassVar[bool] = False
     request_models: ClassVar[tuple[type[ProviderRequest], ...]] = (Seed2Request,)
 
-    async def submit(
-        self, request: ProviderRequest, api_key: str, idempotency_key: str
-    ) -> Submission:
-        self._check_model(request)
-        payload = await self._call(
-            "POST",
-            "/v1/video/generate",
-            api_key,
-            body=request.to_wire(),
-            idempotency_key=idempotency_key,
-            replay_safe=False,
-        )
-        data = _data(payload)
+    def _submit_path(self, request: ProviderRequest) -> str:
+        return "/v1/video/generate"
+
+    def _submission(self, payload: dict[str, Any]) -> Submission | None:
+        data = envelope_data(payload)
         task_id = as_int(data.get("task_id"))
         if task_id is None:
-            raise self._error(
-                errors.SubmitOutcomeUnknownError,
-                "submit answer has no task id",
-                outcome_known=False,
-            )
+            return None
         return Submission(
             task_id=str(task_id),
             status=_STATUSES.get(str(data.get("status")), TaskStatus.QUEUED),
@@ -69,11 +57,8 @@ class Seed2Client(ProviderClient):
 
     async def status(self, task_id: str, api_key: str) -> TaskState:
         payload = await self._call("GET", f"/v1/tasks/{quote(task_id, safe='')}", api_key)
-        data = _data(payload)
-        raw_status = str(data.get("status", "")).lower()
-        status = _STATUSES.get(raw_status)
-        if status is None:
-            raise self._error(errors.MalformedResponseError, f"unknown task status {raw_status!r}")
+        data = envelope_data(payload)
+        status = self._task_status(data.get("status"), _STATUSES)
         result = data.get("result")
         result = result if isinstance(result, dict) else {}
         video_url = first_text(result.get("video_url"))
@@ -106,16 +91,9 @@ class Seed2Client(ProviderClient):
         )
 
     async def check_key(self, api_key: str) -> KeyCheck:
-        # Task ids are positive integers, so a huge random one cannot be a real task: reading it
-        # is free and only a rejected key answers 401/403.
+        # Task ids are small positive integers, so a huge random one cannot be a real task.
         probe = 9_000_000_000_000 + secrets.randbelow(10**12)
-        try:
-            await self._call("GET", f"/v1/tasks/{probe}", api_key)
-        except errors.UnauthorizedError:
-            return KeyCheck.INVALID
-        except (errors.NotFoundError, errors.InvalidRequestError):
-            return KeyCheck.VALID
-        return KeyCheck.VALID
+        return await self._probe_key(api_key, f"/v1/tasks/{probe}")
 
     def estimate_cost(self, request: ProviderRequest) -> CostEstimate:
         self._check_model(request)
@@ -166,8 +144,3 @@ def _classify(status: int, code: int | None, message: str) -> type[errors.Provid
     if _NOT_FOUND_WORDS.search(message):
         return errors.NotFoundError
     return errors.InvalidRequestError
-
-
-def _data(payload: dict[str, Any]) -> dict[str, Any]:
-    data = payload.get("data")
-    return data if isinstance(data, dict) else {}

@@ -53,22 +53,13 @@ class Seedance2AIClient(ProviderClient):
     honours_idempotency: ClassVar[bool] = True
     request_models: ClassVar[tuple[type[ProviderRequest], ...]] = tuple(_PATHS)
 
-    async def submit(
-        self, request: ProviderRequest, api_key: str, idempotency_key: str
-    ) -> Submission:
-        self._check_model(request)
-        payload = await self._call(
-            "POST",
-            _PATHS[type(request)],
-            api_key,
-            body=request.to_wire(),
-            idempotency_key=idempotency_key,
-        )
-        task_id = payload.get("id")
-        if not isinstance(task_id, str) or not task_id:
-            raise self._error(
-                errors.MalformedResponseError, "submit answer has no task id", outcome_known=False
-            )
+    def _submit_path(self, request: ProviderRequest) -> str:
+        return _PATHS[type(request)]
+
+    def _submission(self, payload: dict[str, Any]) -> Submission | None:
+        task_id = first_text(payload.get("id"))
+        if task_id is None:
+            return None
         return Submission(
             task_id=task_id,
             status=_STATUSES.get(str(payload.get("status")), TaskStatus.RUNNING),
@@ -81,16 +72,7 @@ class Seedance2AIClient(ProviderClient):
         return self._task_state(task_id, payload)
 
     async def check_key(self, api_key: str) -> KeyCheck:
-        # No "who am I" route: asking for a task that cannot exist costs nothing; 404 means the
-        # key was accepted and 401 that it was not (PROVIDERS.md section 1.6).
-        probe = f"keycheck_{secrets.token_hex(8)}"
-        try:
-            await self._call("GET", f"/api/v1/tasks/{probe}", api_key)
-        except errors.NotFoundError:
-            return KeyCheck.VALID
-        except errors.UnauthorizedError:
-            return KeyCheck.INVALID
-        return KeyCheck.VALID
+        return await self._probe_key(api_key, f"/api/v1/tasks/keycheck_{secrets.token_hex(8)}")
 
     def _error_from(
         self, status: int, payload: Any, retry_after: float | None
@@ -113,10 +95,7 @@ class Seedance2AIClient(ProviderClient):
         )
 
     def _task_state(self, task_id: str, payload: dict[str, Any]) -> TaskState:
-        raw_status = str(payload.get("status", "")).lower()
-        status = _STATUSES.get(raw_status)
-        if status is None:
-            raise self._error(errors.MalformedResponseError, f"unknown task status {raw_status!r}")
+        status = self._task_status(payload.get("status"), _STATUSES)
         output = payload.get("output")
         output = output if isinstance(output, dict) else {}
         video_url = first_text(output.get("video_url"))

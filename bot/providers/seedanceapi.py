@@ -8,7 +8,7 @@ from typing import Any, ClassVar
 
 from bot.models import Provider, ProviderRequest, SeedanceApiRequest
 from bot.providers import errors
-from bot.providers.http import ProviderClient, as_int, first_text
+from bot.providers.http import ProviderClient, as_int, envelope_data, first_text
 from bot.providers.state import CostEstimate, KeyCheck, Submission, TaskState, TaskStatus
 
 #: Credits by (resolution, duration, generate_audio), from the guide's pricing tables.
@@ -54,26 +54,14 @@ class SeedanceApiClient(ProviderClient):
     honours_idempotency: ClassVar[bool] = False
     request_models: ClassVar[tuple[type[ProviderRequest], ...]] = (SeedanceApiRequest,)
 
-    async def submit(
-        self, request: ProviderRequest, api_key: str, idempotency_key: str
-    ) -> Submission:
-        self._check_model(request)
-        payload = await self._call(
-            "POST",
-            "/generate",
-            api_key,
-            body=request.to_wire(),
-            idempotency_key=idempotency_key,
-            replay_safe=False,
-        )
-        data = _data(payload)
+    def _submit_path(self, request: ProviderRequest) -> str:
+        return "/generate"
+
+    def _submission(self, payload: dict[str, Any]) -> Submission | None:
+        data = envelope_data(payload)
         task_id = first_text(data.get("task_id"))
         if task_id is None:
-            raise self._error(
-                errors.SubmitOutcomeUnknownError,
-                "submit answer has no task id",
-                outcome_known=False,
-            )
+            return None
         return Submission(
             task_id=task_id,
             status=_STATUSES.get(str(data.get("status")), TaskStatus.RUNNING),
@@ -82,11 +70,8 @@ class SeedanceApiClient(ProviderClient):
 
     async def status(self, task_id: str, api_key: str) -> TaskState:
         payload = await self._call("GET", "/status", api_key, params={"task_id": task_id})
-        data = _data(payload)
-        raw_status = str(data.get("status", "")).upper()
-        status = _STATUSES.get(raw_status)
-        if status is None:
-            raise self._error(errors.MalformedResponseError, f"unknown task status {raw_status!r}")
+        data = envelope_data(payload)
+        status = self._task_status(data.get("status"), _STATUSES)
         response = data.get("response")
         urls = (
             [u for u in response if isinstance(u, str) and u] if isinstance(response, list) else []
@@ -115,16 +100,8 @@ class SeedanceApiClient(ProviderClient):
         )
 
     async def check_key(self, api_key: str) -> KeyCheck:
-        # Same probe as seedance2ai: a status query for a task that cannot exist is free.
-        try:
-            await self._call(
-                "GET", "/status", api_key, params={"task_id": f"keycheck{secrets.token_hex(8)}"}
-            )
-        except errors.NotFoundError:
-            return KeyCheck.VALID
-        except errors.UnauthorizedError:
-            return KeyCheck.INVALID
-        return KeyCheck.VALID
+        probe = {"task_id": f"keycheck{secrets.token_hex(8)}"}
+        return await self._probe_key(api_key, "/status", probe)
 
     def estimate_cost(self, request: ProviderRequest) -> CostEstimate:
         self._check_model(request)
@@ -143,11 +120,6 @@ class SeedanceApiClient(ProviderClient):
         cls = _ERROR_CODES.get(code or "") or errors.error_class_for_status(effective)
         message = _error_message(payload, code) or f"HTTP {effective}"
         return self._error(cls, message, status=effective, code=code, retry_after=retry_after)
-
-
-def _data(payload: dict[str, Any]) -> dict[str, Any]:
-    data = payload.get("data")
-    return data if isinstance(data, dict) else {}
 
 
 def _error_code(payload: Any) -> str | None:
