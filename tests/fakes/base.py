@@ -19,12 +19,18 @@ from typing import Any, Literal
 from aiohttp import web
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-FaultKind = Literal["respond", "drop_before", "drop_after", "delay", "garbage_after"]
+FaultKind = Literal[
+    "respond", "respond_after", "drop_before", "drop_after", "delay", "garbage_after"
+]
 
 
 @dataclass
 class Fault:
-    """One scripted misbehaviour, used once by the first request it matches."""
+    """One scripted misbehaviour, used once by the first request it matches.
+
+    ``respond`` answers instead of the API; ``respond_after``, ``drop_after`` and
+    ``garbage_after`` let the API do its work first and then lose or spoil the answer.
+    """
 
     kind: FaultKind
     status: int = 500
@@ -219,6 +225,9 @@ class FakeApi:
         response = await handler(request)
         if fault is not None and fault.kind == "drop_after":
             return _drop(request)
+        if fault is not None and fault.kind == "respond_after":
+            # A gateway that gave up although the provider did the work.
+            return _respond(fault)
         if fault is not None and fault.kind == "garbage_after":
             return web.Response(
                 status=response.status, text="<html>502 oops", content_type="text/html"

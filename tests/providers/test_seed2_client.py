@@ -7,14 +7,11 @@ the undocumented error mapping of PROVIDERS.md section 3, and that a submit is n
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
 import aiohttp
 import pytest
-from aiohttp import web
 
 from bot.models import Seed2Request
 from bot.providers import Seed2Client, TaskStatus, errors
@@ -112,26 +109,6 @@ CAT = README_EXAMPLES["curl-and-node"][0]
 
 def envelope(code: int, message: str) -> dict[str, Any]:
     return {"code": code, "message": message, "data": None}
-
-
-def replace_generate(fake: FakeSeed2, after: Callable[[], web.Response]) -> None:
-    """Let the fake create the task, then answer with ``after()`` instead (call before entering)."""
-    original = fake.generate
-
-    async def generate(request: web.Request) -> web.Response:
-        await original(request)
-        return after()
-
-    fake.generate = generate  # type: ignore[method-assign]
-
-
-async def wait_until(condition: Callable[[], bool]) -> None:
-    """Wait (at most 5 s) for the fake to finish work the client stopped waiting for."""
-    for _ in range(250):
-        if condition():
-            return
-        await asyncio.sleep(0.02)
-    raise AssertionError("the fake did not finish in time")
 
 
 # -- the README's examples ---------------------------------------------------------------------
@@ -492,50 +469,3 @@ def test_the_readme_example_cost_reads_as_29_cents(session: aiohttp.ClientSessio
     client = Seed2Client(session, "https://api.seed2.io")  # estimating sends nothing
     estimate = client.estimate_cost(Seed2Request.parse({"prompt": "A cat playing piano"}))
     assert str(estimate) == "2,900 credits ($0.29)"
-
-
-# -- no idempotency: a submit is never re-sent when its outcome is unknown ---------------------
-
-
-def _bad_gateway() -> web.Response:
-    return web.Response(status=502, text="<html>502 Bad Gateway</html>", content_type="text/html")
-
-
-UNKNOWN_OUTCOMES: dict[str, tuple[str, int]] = {
-    # name: (what happens, how many tasks the fake created)
-    "dropped-after-create": ("drop_after", 1),
-    "timeout": ("delay", 1),
-    "502-after-create": ("gateway-after", 1),
-    "502-from-gateway": ("respond-502", 0),
-    "200-not-json": ("garbage_after", 1),
-}
-
-
-@pytest.mark.parametrize("case", UNKNOWN_OUTCOMES, ids=UNKNOWN_OUTCOMES.keys())
-async def test_a_submit_with_unknown_outcome_is_never_sent_twice(
-    case: str, session: aiohttp.ClientSession, sleeps: SleepRecorder
-) -> None:
-    what, created = UNKNOWN_OUTCOMES[case]
-    fake = FakeSeed2()
-    if what == "gateway-after":
-        replace_generate(fake, _bad_gateway)
-    async with fake:
-        if what == "delay":
-            fake.inject(Fault("delay", seconds=0.8, method="POST"))
-        elif what == "respond-502":
-            fake.inject(Fault("respond", status=502, body=_bad_gateway().text, method="POST"))
-        elif what in ("drop_after", "garbage_after"):
-            fake.inject(Fault(what, method="POST"))  # type: ignore[arg-type]
-        client = make_client(Seed2Client, session, fake, sleeps, timeout=0.3)
-        with pytest.raises(errors.SubmitOutcomeUnknownError) as caught:
-            await client.submit(Seed2Request.parse(CAT), KEY, "job-1")
-        if created:
-            await wait_until(lambda: len(fake.tasks) == created)
-        await asyncio.sleep(0.05)
-
-    assert not caught.value.outcome_known
-    assert not caught.value.retryable
-    assert len(fake.posts()) == 1
-    assert sleeps.calls == []
-    assert len(fake.tasks) == created
-    assert fake.total_charged() == 2900 * created

@@ -7,7 +7,6 @@ their undocumented body shapes, its price table, and that a submit is never sent
 
 from __future__ import annotations
 
-import asyncio
 import copy
 from collections.abc import Callable
 from decimal import Decimal
@@ -15,7 +14,6 @@ from typing import Any
 
 import aiohttp
 import pytest
-from aiohttp import web
 
 from bot.models import SeedanceApiRequest
 from bot.providers import SeedanceApiClient, TaskStatus, errors
@@ -158,26 +156,6 @@ def status_doc(**data: Any) -> dict[str, Any]:
 def bare(prompt: str = "Mountains at sunrise with flowing clouds", **fields: Any) -> Any:
     """A request that skips our validation, as if a bug or an old job let a bad value through."""
     return SeedanceApiRequest.model_construct(prompt=prompt, **fields)
-
-
-def replace_generate(fake: FakeSeedanceApi, after: Callable[[], web.Response]) -> None:
-    """Let the fake create the task, then answer with ``after()`` instead (call before entering)."""
-    original = fake.generate
-
-    async def generate(request: web.Request) -> web.Response:
-        await original(request)
-        return after()
-
-    fake.generate = generate  # type: ignore[method-assign]
-
-
-async def wait_until(condition: Callable[[], bool]) -> None:
-    """Wait (at most 5 s) for the fake to finish work the client stopped waiting for."""
-    for _ in range(250):
-        if condition():
-            return
-        await asyncio.sleep(0.02)
-    raise AssertionError("the fake did not finish in time")
 
 
 # -- the guide's examples ----------------------------------------------------------------------
@@ -580,60 +558,6 @@ async def test_a_bad_duration_sent_by_hand_is_refused_by_the_fake(
 
     assert caught.value.code == "INVALID_DURATION"
     assert fake.tasks == {}
-
-
-# -- no idempotency: a submit is never re-sent when its outcome is unknown ---------------------
-
-
-def _gateway_timeout() -> web.Response:
-    return web.Response(
-        status=504, text="<html>504 Gateway Time-out</html>", content_type="text/html"
-    )
-
-
-UNKNOWN_OUTCOMES: dict[str, tuple[str, int]] = {
-    # name: (what happens, how many tasks the fake created)
-    "dropped-after-create": ("drop_after", 1),
-    "dropped-before-create": ("drop_before", 0),
-    "timeout": ("delay", 1),
-    "502-from-gateway": ("respond-502", 0),
-    "504-after-create": ("gateway-after", 1),
-    "200-not-json": ("garbage_after", 1),
-}
-
-
-@pytest.mark.parametrize("case", UNKNOWN_OUTCOMES, ids=UNKNOWN_OUTCOMES.keys())
-async def test_a_submit_with_unknown_outcome_is_never_sent_twice(
-    case: str, session: aiohttp.ClientSession, sleeps: SleepRecorder
-) -> None:
-    what, created = UNKNOWN_OUTCOMES[case]
-    fake = FakeSeedanceApi()
-    if what == "gateway-after":
-        replace_generate(fake, _gateway_timeout)
-    async with fake:
-        if what == "delay":
-            fake.inject(Fault("delay", seconds=0.8, method="POST"))
-        elif what == "respond-502":
-            fake.inject(
-                Fault("respond", status=502, body="<html>502 Bad Gateway</html>", method="POST")
-            )
-        elif what in ("drop_after", "drop_before", "garbage_after"):
-            fake.inject(Fault(what, method="POST"))  # type: ignore[arg-type]
-        client = make_client(SeedanceApiClient, session, fake, sleeps, timeout=0.3)
-        request = SeedanceApiRequest.parse(GUIDE_EXAMPLES["first-generation"])
-        with pytest.raises(errors.SubmitOutcomeUnknownError) as caught:
-            await client.submit(request, KEY, "job-1")
-        if created:
-            await wait_until(lambda: len(fake.tasks) == created)
-        await asyncio.sleep(0.05)
-
-    assert not caught.value.outcome_known
-    assert not caught.value.retryable
-    assert "dashboard" in caught.value.advice
-    assert len(fake.posts()) == 1
-    assert sleeps.calls == []
-    assert len(fake.tasks) == created
-    assert fake.total_charged() == 28 * created
 
 
 @pytest.mark.parametrize("http_status", [429, 503])
