@@ -1,0 +1,36 @@
+"""SQLite storage: the only place SQL lives; repositories return typed records (no discord)."""
+
+from bot.storage.crypto import KeyCipher, KeyDecryptionError, load_or_create_secret
+from bot.storage.database import Database
+from bot.storage.guilds import GuildSettingsStore
+from bot.storage.jobs import JobStore
+from bot.storage.keys import ApiKeyStore, fingerprint
+from bot.storage.records import (
+    AWAITING_DELIVERY,
+    UNFINISHED,
+    DeliveryState,
+    Destination,
+    GuildSettings,
+    Job,
+    JobState,
+    LinkedKey,
+)
+
+__all__ = [
+    "AWAITING_DELIVERY",
+    "UNFINISHED",
+    "ApiKeyStore",
+    "Database",
+    "DeliveryState",
+    "Destination",
+    "GuildSettings",
+    "GuildSettingsStore",
+    "Job",
+    "JobState",
+    "JobStore",
+    "KeyCipher",
+    "KeyDecryptionError",
+    "LinkedKey",
+    "fingerprint",
+    "load_or_create_secret",
+]

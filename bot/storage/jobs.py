@@ -1,0 +1,207 @@
+"""Jobs: every generation request, written before anything is sent and updated at each step."""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import aiosqlite
+
+from bot.storage.database import Database
+from bot.storage.records import (
+    AWAITING_DELIVERY,
+    UNFINISHED,
+    DeliveryState,
+    Destination,
+    Job,
+    JobState,
+)
+
+#: Columns the engine may change through ``update``; anything else is a programming error.
+_UPDATABLE = frozenset(
+    {
+        "state", "thread_id", "message_id", "channel_id", "remote_task_id", "submitted_at",
+        "finished_at", "delivered_at", "next_poll_at", "submit_attempts", "poll_count",
+        "delivery_attempts", "next_delivery_at", "delivery_state", "video_url",
+        "image_urls_json", "last_frame_url", "seed", "credits_charged", "credits_refunded",
+        "error_code", "error_message", "raw_json", "idempotency_key",
+    }
+)  # fmt: skip
+
+
+def _job(row: aiosqlite.Row) -> Job:
+    return Job(
+        id=row["id"],
+        owner_id=row["owner_id"],
+        destination=Destination(
+            row["guild_id"], row["channel_id"], row["thread_id"], row["message_id"]
+        ),
+        provider=row["provider"],
+        endpoint=row["endpoint"],
+        request=json.loads(row["request_json"]),
+        idempotency_key=row["idempotency_key"],
+        state=JobState(row["state"]),
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+        remote_task_id=row["remote_task_id"],
+        submitted_at=row["submitted_at"],
+        finished_at=row["finished_at"],
+        delivered_at=row["delivered_at"],
+        next_poll_at=row["next_poll_at"],
+        submit_attempts=row["submit_attempts"],
+        poll_count=row["poll_count"],
+        delivery_attempts=row["delivery_attempts"],
+        next_delivery_at=row["next_delivery_at"],
+        delivery_state=DeliveryState(row["delivery_state"]),
+        video_url=row["video_url"],
+        image_urls=tuple(json.loads(row["image_urls_json"])),
+        last_frame_url=row["last_frame_url"],
+        seed=row["seed"],
+        credits_charged=row["credits_charged"],
+        credits_refunded=row["credits_refunded"],
+        error_code=row["error_code"],
+        error_message=row["error_message"],
+        raw=json.loads(row["raw_json"]) if row["raw_json"] else None,
+    )
+
+
+_NOWHERE = Destination()
+
+
+def new_idempotency_key() -> str:
+    return f"job-{uuid.uuid4().hex}"
+
+
+class JobStore:
+    def __init__(self, database: Database, *, clock: Callable[[], float] = time.time) -> None:
+        self._db = database
+        self._clock = clock
+
+    async def create(
+        self,
+        *,
+        owner_id: int,
+        provider: str,
+        endpoint: str,
+        request: dict[str, Any],
+        destination: Destination = _NOWHERE,
+    ) -> Job:
+        """Record a new queued job; its idempotency key exists before any request is sent."""
+        now = self._clock()
+        async with self._db.write() as connection:
+            cursor = await connection.execute(
+                """
+                INSERT INTO jobs (owner_id, guild_id, channel_id, thread_id, message_id, provider,
+                                  endpoint, request_json, idempotency_key, state, created_at,
+                                  updated_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """,
+                (
+                    owner_id,
+                    destination.guild_id,
+                    destination.channel_id,
+                    destination.thread_id,
+                    destination.message_id,
+                    provider,
+                    endpoint,
+                    json.dumps(request, separators=(",", ":"), sort_keys=True),
+                    new_idempotency_key(),
+                    JobState.QUEUED.value,
+                    now,
+                    now,
+                ),
+            )
+            job_id = cursor.lastrowid
+        assert job_id is not None
+        job = await self.get(job_id)
+        assert job is not None
+        return job
+
+    async def get(self, job_id: int) -> Job | None:
+        async with self._db.connection.execute("SELECT * FROM jobs WHERE id = ?", (job_id,)) as cur:
+            row = await cur.fetchone()
+        return _job(row) if row else None
+
+    async def update(self, job_id: int, **changes: Any) -> Job:
+        """Change the given columns (and ``updated_at``) and return the new row."""
+        job = await self._set(job_id, changes, expected=None)
+        if job is None:
+            raise LookupError(f"job {job_id} does not exist")
+        return job
+
+    async def transition(
+        self, job_id: int, expected: Iterable[JobState], **changes: Any
+    ) -> Job | None:
+        """Update only while the job is in one of ``expected`` states (compare-and-set).
+
+        Returns None when the job had moved on, e.g. a cancel racing a submit.
+        """
+        return await self._set(job_id, changes, expected=[state.value for state in expected])
+
+    async def _set(
+        self, job_id: int, changes: dict[str, Any], *, expected: list[str] | None
+    ) -> Job | None:
+        unknown = set(changes) - _UPDATABLE
+        if unknown:
+            raise ValueError(f"not updatable: {sorted(unknown)}")
+        values = {k: (v.value if isinstance(v, JobState | DeliveryState) else v)
+                  for k, v in changes.items()}  # fmt: skip
+        values["updated_at"] = self._clock()
+        # Column names come from the whitelist above, never from input.
+        sql = f"UPDATE jobs SET {', '.join(f'{c} = ?' for c in values)} WHERE id = ?"  # noqa: S608
+        params: list[Any] = [*values.values(), job_id]
+        if expected is not None:
+            sql += f" AND state IN ({', '.join('?' for _ in expected)})"
+            params.extend(expected)
+        async with self._db.write() as connection:
+            cursor = await connection.execute(sql, params)
+            changed = cursor.rowcount > 0
+        return await self.get(job_id) if changed else None
+
+    async def unfinished(self) -> list[Job]:
+        """Jobs to resume at start-up: not yet finished, or finished but not delivered."""
+        states = [s.value for s in UNFINISHED | AWAITING_DELIVERY]
+        marks = ", ".join("?" for _ in states)
+        async with self._db.connection.execute(
+            f"SELECT * FROM jobs WHERE state IN ({marks}) ORDER BY id",  # noqa: S608
+            states,
+        ) as cursor:
+            return [_job(row) for row in await cursor.fetchall()]
+
+    async def recent_for_user(self, owner_id: int, limit: int = 10) -> list[Job]:
+        async with self._db.connection.execute(
+            "SELECT * FROM jobs WHERE owner_id = ? ORDER BY created_at DESC, id DESC LIMIT ?",
+            (owner_id, limit),
+        ) as cursor:
+            return [_job(row) for row in await cursor.fetchall()]
+
+    async def generation_times(self) -> dict[tuple[str, str], tuple[int, float]]:
+        """Learned (samples, mean seconds) per (endpoint, size class)."""
+        async with self._db.connection.execute("SELECT * FROM generation_times") as cursor:
+            rows = await cursor.fetchall()
+        return {(r["endpoint"], r["size_class"]): (r["samples"], r["mean_seconds"]) for r in rows}
+
+    async def save_generation_time(
+        self, endpoint: str, size_class: str, samples: int, mean_seconds: float
+    ) -> None:
+        async with self._db.write() as connection:
+            await connection.execute(
+                """
+                INSERT INTO generation_times (endpoint, size_class, samples, mean_seconds)
+                VALUES (?, ?, ?, ?)
+                ON CONFLICT (endpoint, size_class) DO UPDATE SET
+                    samples = excluded.samples, mean_seconds = excluded.mean_seconds
+                """,
+                (endpoint, size_class, samples, mean_seconds),
+            )
+
+
+def image_urls_json(urls: Iterable[str]) -> str:
+    return json.dumps(list(urls))
+
+
+def raw_json(raw: dict[str, Any] | None) -> str | None:
+    return json.dumps(raw, separators=(",", ":")) if raw is not None else None

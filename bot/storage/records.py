@@ -1,0 +1,105 @@
+"""Typed rows the repositories return."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+
+class JobState(StrEnum):
+    """Where a job is in its life: queued -> submitting -> running -> succeeded|failed -> delivered."""
+
+    QUEUED = "queued"
+    SUBMITTING = "submitting"
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    DELIVERED = "delivered"
+    CANCELLED = "cancelled"
+    #: A submit to an API without idempotency may or may not have created a task.
+    UNCERTAIN = "uncertain"
+
+    @property
+    def unfinished(self) -> bool:
+        return self in UNFINISHED
+
+
+UNFINISHED = frozenset({JobState.QUEUED, JobState.SUBMITTING, JobState.RUNNING})
+#: States with a result waiting to be delivered.
+AWAITING_DELIVERY = frozenset({JobState.SUCCEEDED, JobState.FAILED, JobState.UNCERTAIN})
+
+
+class DeliveryState(StrEnum):
+    PENDING = "pending"
+    DELIVERED = "delivered"
+    #: Delivered somewhere else than planned (e.g. the owner's DMs).
+    FALLBACK = "fallback"
+    #: Could not be delivered anywhere; kept for /jobs show.
+    KEPT = "kept"
+
+
+@dataclass(frozen=True)
+class Destination:
+    """Where a job's messages go in Discord (ids only: storage knows nothing of Discord)."""
+
+    guild_id: int | None = None
+    channel_id: int | None = None
+    thread_id: int | None = None
+    message_id: int | None = None
+
+
+@dataclass(frozen=True)
+class LinkedKey:
+    """A user's key for one provider, as shown to them: never the key itself."""
+
+    user_id: int
+    provider: str
+    fingerprint: str
+    verified_at: float | None
+    created_at: float
+    updated_at: float
+
+    @property
+    def masked(self) -> str:
+        return f"••••{self.fingerprint}"
+
+
+@dataclass(frozen=True)
+class Job:
+    id: int
+    owner_id: int
+    destination: Destination
+    provider: str
+    endpoint: str
+    request: dict[str, Any]
+    idempotency_key: str
+    state: JobState
+    created_at: float
+    updated_at: float
+    remote_task_id: str | None = None
+    submitted_at: float | None = None
+    finished_at: float | None = None
+    delivered_at: float | None = None
+    next_poll_at: float | None = None
+    submit_attempts: int = 0
+    poll_count: int = 0
+    delivery_attempts: int = 0
+    next_delivery_at: float | None = None
+    delivery_state: DeliveryState = DeliveryState.PENDING
+    video_url: str | None = None
+    image_urls: tuple[str, ...] = ()
+    last_frame_url: str | None = None
+    seed: int | None = None
+    credits_charged: int | None = None
+    credits_refunded: int | None = None
+    error_code: str | None = None
+    error_message: str | None = None
+    raw: dict[str, Any] | None = field(default=None, compare=False)
+
+
+@dataclass(frozen=True)
+class GuildSettings:
+    guild_id: int
+    max_running_per_user: int | None = None
+    allowed_providers: tuple[str, ...] | None = None
