@@ -5,13 +5,15 @@ Expected values are copied from the README, never computed from the model under 
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from typing import Any
 
 import pytest
 
-from bot.models import InvalidParameters, Problem, Seed2Request
+from bot.models import Problem, Seed2Request
+from tests.models import helpers
+from tests.models.helpers import as_json
+from tests.seed_examples import README_EXAMPLES
 
 MODELS = ["seedance_2.0_fast", "seedance_2.0"]
 RATIOS = ["16:9", "9:16", "1:1", "4:3", "3:4", "21:9"]
@@ -20,67 +22,17 @@ DOCUMENTED = {"model": MODELS, "ratio": RATIOS}
 DEFAULTS = {"model": "seedance_2.0_fast", "duration": 5, "ratio": "16:9"}
 
 
-def as_json(body: Mapping[str, Any]) -> str:
-    """Compare bodies as JSON text so that 5, "5" and true are all told apart."""
-    return json.dumps(body, sort_keys=True)
-
-
 def only_problem(data: Mapping[str, Any]) -> Problem:
-    with pytest.raises(InvalidParameters) as caught:
-        Seed2Request.parse(data)
-    problems = caught.value.problems
-    assert len(problems) == 1, problems
-    return problems[0]
+    return helpers.only_problem(Seed2Request, data)
 
 
 def urls(kind: str, count: int) -> list[str]:
     return [f"https://cdn.example.com/{kind}/{n}" for n in range(1, count + 1)]
 
 
-# Every request of the README: the cURL/Node body and each Python SDK call, as keyword arguments.
-EXAMPLES = {
-    "curl-and-node": {
-        "prompt": "A cat playing piano in a jazz bar, cinematic lighting",
-        "model": "seedance_2.0_fast",
-        "duration": 5,
-        "ratio": "16:9",
-    },
-    "sdk-quick-start": {
-        "prompt": "A cat playing piano in a jazz bar, cinematic lighting",
-        "model": "seedance_2.0_fast",
-        "duration": 5,
-    },
-    "text-to-video": {"prompt": "Sunrise over Mount Fuji, timelapse, 4K"},
-    "image-to-video": {
-        "prompt": "The woman in @image_file_1 walks through a garden, petals falling",
-        "image_files": ["https://example.com/woman.jpg"],
-    },
-    "video-reference": {
-        "prompt": "A cartoon character performing the same dance",
-        "model": "seedance_2.0",
-        "duration": 10,
-        "video_files": ["https://example.com/dance.mp4"],
-    },
-    "audio-sync": {
-        "prompt": "A DJ mixing at a nightclub, energetic crowd",
-        "duration": 10,
-        "audio_files": ["https://example.com/edm-track.mp3"],
-    },
-    "image-audio-lip-sync": {
-        "prompt": "The person in @image_file_1 is giving a TED talk with confident gestures",
-        "model": "seedance_2.0",
-        "duration": 8,
-        "ratio": "9:16",
-        "image_files": ["https://example.com/speaker.jpg"],
-        "audio_files": ["https://example.com/speech.mp3"],
-    },
-    "sdk-one-liner": {"prompt": "A cat playing piano"},
-}
-
-
-@pytest.mark.parametrize("name", EXAMPLES)
+@pytest.mark.parametrize("name", README_EXAMPLES)
 def test_readme_example_is_sent_with_its_values_and_the_documented_defaults(name):
-    example = EXAMPLES[name]
+    example = README_EXAMPLES[name]
 
     wire = Seed2Request.parse(example).to_wire()
 

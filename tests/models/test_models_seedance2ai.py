@@ -6,21 +6,19 @@ Every expected value below is copied from ``shared/seeds/seedance2ai-api-{en,nl,
 
 from __future__ import annotations
 
-import json
-from collections.abc import Mapping
 from typing import Any
 
 import pytest
 
 from bot.models import (
     GptImage2Request,
-    InvalidParameters,
     NanoBananaProRequest,
-    Problem,
     ProviderRequest,
     Seedance2Request,
     SeedanceRequest,
 )
+from tests.models.helpers import as_json, only_problem, problems_of
+from tests.seed_examples import GPT_EXAMPLE, NANO_EXAMPLE, VIDEO_EXAMPLE
 
 URL = "https://cdn.discordapp.com/attachments/1/2/a.png?ex=1"
 PROMPT = "A cinematic shot of a glass train crossing a snowy mountain bridge"
@@ -93,47 +91,7 @@ def wire_name(model: type[ProviderRequest], field: str) -> str:
     return model.model_fields[field].alias or field
 
 
-def as_json(body: Mapping[str, Any]) -> str:
-    """Compare bodies as JSON text so that 5, "5" and true are all told apart."""
-    return json.dumps(body, sort_keys=True)
-
-
-def problems_of(model: type[ProviderRequest], data: Mapping[str, Any]) -> tuple[Problem, ...]:
-    with pytest.raises(InvalidParameters) as caught:
-        model.parse(data)
-    return caught.value.problems
-
-
-def only_problem(model: type[ProviderRequest], data: Mapping[str, Any]) -> Problem:
-    problems = problems_of(model, data)
-    assert len(problems) == 1, problems
-    return problems[0]
-
-
 # --- the example requests of the seed pages ------------------------------------------------------
-
-# The curl body of "Seedance Video" (en) and of "Seedance 2 Video" (nl, ja): identical on all pages.
-VIDEO_EXAMPLE = {
-    "mode": "text-to-video",
-    "quality_tier": "standard",
-    "prompt": "A cinematic shot of a glass train crossing a snowy mountain bridge",
-    "aspect_ratio": "16:9",
-    "duration": "5",
-    "resolution": "720p",
-}
-GPT_EXAMPLE = {
-    "type": "text-to-image",
-    "prompt": "Editorial product photo of a transparent running shoe on chrome",
-    "resolution": "1K",
-    "aspectRatio": "1:1",
-}
-NANO_EXAMPLE = {
-    "type": "text-to-image",
-    "prompt": "A premium packaging mockup for an AI video studio",
-    "image_size": "1:1",
-    "resolution": "1K",
-    "output_format": "png",
-}
 
 
 @pytest.mark.parametrize("model", VIDEO_MODELS)

@@ -5,13 +5,15 @@ Expected values are copied from the guide, never computed from the model under t
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from typing import Any
 
 import pytest
 
-from bot.models import InvalidParameters, Problem, SeedanceApiRequest
+from bot.models import Problem, SeedanceApiRequest
+from tests.models import helpers
+from tests.models.helpers import as_json
+from tests.seed_examples import GUIDE_EXAMPLES
 
 URL = "https://cdn.discordapp.com/attachments/1/2/a.png?ex=1"
 
@@ -30,61 +32,13 @@ DEFAULTS = {
 }
 
 
-def as_json(body: Mapping[str, Any]) -> str:
-    """Compare bodies as JSON text so that 8, "8" and true are all told apart."""
-    return json.dumps(body, sort_keys=True)
-
-
 def only_problem(data: Mapping[str, Any]) -> Problem:
-    with pytest.raises(InvalidParameters) as caught:
-        SeedanceApiRequest.parse(data)
-    problems = caught.value.problems
-    assert len(problems) == 1, problems
-    return problems[0]
+    return helpers.only_problem(SeedanceApiRequest, data)
 
 
-# Every request body of the guide: the curl/Python/JavaScript call and the four JSON examples.
-EXAMPLES = {
-    "first-generation-curl-python-js": {
-        "prompt": "A cinematic shot of mountains at sunrise with flowing clouds",
-        "aspect_ratio": "16:9",
-        "resolution": "720p",
-        "duration": "8",
-    },
-    "text-to-video": {
-        "prompt": "A majestic eagle soaring through golden sunset clouds over ocean waves",
-        "aspect_ratio": "16:9",
-        "resolution": "720p",
-        "duration": "8",
-    },
-    "image-to-video": {
-        "prompt": "The character slowly turns and smiles at the camera",
-        "image_urls": ["https://example.com/my-image.jpg"],
-        "aspect_ratio": "16:9",
-        "resolution": "720p",
-        "duration": "4",
-    },
-    "with-audio": {
-        "prompt": "A peaceful river flowing through a forest with birds singing",
-        "aspect_ratio": "16:9",
-        "resolution": "720p",
-        "duration": "8",
-        "generate_audio": True,
-        "fixed_lens": True,
-    },
-    "webhook": {
-        "prompt": "A serene mountain landscape at sunrise, time-lapse style",
-        "duration": "8",
-        "resolution": "720p",
-        "aspect_ratio": "16:9",
-        "callback_url": "https://your-app.com/api/seedance-callback",
-    },
-}
-
-
-@pytest.mark.parametrize("name", EXAMPLES)
+@pytest.mark.parametrize("name", GUIDE_EXAMPLES)
 def test_guide_example_is_sent_with_its_values_and_the_documented_defaults(name):
-    example = EXAMPLES[name]
+    example = GUIDE_EXAMPLES[name]
 
     wire = SeedanceApiRequest.parse(example).to_wire()
 

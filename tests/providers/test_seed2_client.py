@@ -18,93 +18,30 @@ from bot.providers import Seed2Client, TaskStatus, errors
 from tests.fakes.base import Fault
 from tests.fakes.seed2 import FakeSeed2
 from tests.providers.conftest import FAST_RETRY, SleepRecorder, make_client
+from tests.seed_examples import README_COMPLETED, README_EXAMPLES, README_SUBMIT_RESPONSE
 
 KEY = "sk-s2-testkey000001"
 RICH = {KEY: 1_000_000}
 
 # -- the README, copied verbatim ---------------------------------------------------------------
+# (Its example requests and responses are in tests/seed_examples.py.)
 
 #: Defaults from the README's parameter table.
 README_DEFAULTS: dict[str, Any] = {"model": "seedance_2.0_fast", "duration": 5, "ratio": "16:9"}
 
-#: Every request the README shows, with what it costs by the README's pricing table.
-README_EXAMPLES: dict[str, tuple[dict[str, Any], int]] = {
-    "curl-and-node": (
-        {
-            "prompt": "A cat playing piano in a jazz bar, cinematic lighting",
-            "model": "seedance_2.0_fast",
-            "duration": 5,
-            "ratio": "16:9",
-        },
-        2900,
-    ),
-    "python-quick-start": (
-        {
-            "prompt": "A cat playing piano in a jazz bar, cinematic lighting",
-            "model": "seedance_2.0_fast",
-            "duration": 5,
-        },
-        2900,
-    ),
-    "text-to-video": ({"prompt": "Sunrise over Mount Fuji, timelapse, 4K"}, 2900),
-    "image-to-video": (
-        {
-            "prompt": "The woman in @image_file_1 walks through a garden, petals falling",
-            "image_files": ["https://example.com/woman.jpg"],
-        },
-        2900,
-    ),
-    "video-reference": (
-        {
-            "prompt": "A cartoon character performing the same dance",
-            "model": "seedance_2.0",
-            "duration": 10,
-            "video_files": ["https://example.com/dance.mp4"],
-        },
-        2320 * 10,
-    ),
-    "audio-sync": (
-        {
-            "prompt": "A DJ mixing at a nightclub, energetic crowd",
-            "duration": 10,
-            "audio_files": ["https://example.com/edm-track.mp3"],
-        },
-        1160 * 10,
-    ),
-    "image-audio-lip-sync": (
-        {
-            "prompt": "The person in @image_file_1 is giving a TED talk with confident gestures",
-            "model": "seedance_2.0",
-            "duration": 8,
-            "ratio": "9:16",
-            "image_files": ["https://example.com/speaker.jpg"],
-            "audio_files": ["https://example.com/speech.mp3"],
-        },
-        2320 * 8,
-    ),
-    "sdk-one-liner": ({"prompt": "A cat playing piano"}, 2900),
+#: What each README example costs by the README's pricing table.
+README_COSTS: dict[str, int] = {
+    "curl-and-node": 2900,
+    "python-quick-start": 2900,
+    "text-to-video": 2900,
+    "image-to-video": 2900,
+    "video-reference": 2320 * 10,
+    "audio-sync": 1160 * 10,
+    "image-audio-lip-sync": 2320 * 8,
+    "sdk-one-liner": 2900,
 }
 
-#: The README's create-task response.
-README_SUBMIT_RESPONSE: dict[str, Any] = {
-    "code": 0,
-    "message": "ok",
-    "data": {"task_id": 456, "status": "pending", "points_cost": 2900, "balance": 7100},
-}
-
-#: The README's "Response when completed".
-README_COMPLETED: dict[str, Any] = {
-    "code": 0,
-    "message": "ok",
-    "data": {
-        "id": 123,
-        "status": "completed",
-        "result": {"video_url": "https://cdn.seed2.io/videos/xxx.mp4", "duration": 5},
-        "points_cost": 2900,
-    },
-}
-
-CAT = README_EXAMPLES["curl-and-node"][0]
+CAT = README_EXAMPLES["curl-and-node"]
 
 
 def envelope(code: int, message: str) -> dict[str, Any]:
@@ -118,7 +55,7 @@ def envelope(code: int, message: str) -> dict[str, Any]:
 async def test_every_readme_example_is_sent_as_written_and_charged_as_priced(
     name: str, session: aiohttp.ClientSession, sleeps: SleepRecorder
 ) -> None:
-    example, cost = README_EXAMPLES[name]
+    example, cost = README_EXAMPLES[name], README_COSTS[name]
     request = Seed2Request.parse(example)
     async with FakeSeed2(keys=dict(RICH)) as fake:
         client = make_client(Seed2Client, session, fake, sleeps)

@@ -12,53 +12,16 @@ from bot.providers import Seedance2AIClient, TaskStatus, errors
 from tests.fakes.base import Fault
 from tests.fakes.seedance2ai import FakeSeedance2AI
 from tests.providers.conftest import FAST_RETRY, SleepRecorder, make_client
+from tests.seed_examples import (
+    COMPLETED_TASK,
+    EN_STATUS_ANSWER,
+    GPT_EXAMPLE,
+    NANO_EXAMPLE,
+    SUBMIT_ANSWER,
+    VIDEO_EXAMPLE,
+)
 
 KEY = "sk_live_testkey_0001"
-
-# The curl bodies of the en/nl/ja pages, verbatim.
-VIDEO_EXAMPLE = {
-    "mode": "text-to-video",
-    "quality_tier": "standard",
-    "prompt": "A cinematic shot of a glass train crossing a snowy mountain bridge",
-    "aspect_ratio": "16:9",
-    "duration": "5",
-    "resolution": "720p",
-}
-GPT_EXAMPLE = {
-    "type": "text-to-image",
-    "prompt": "Editorial product photo of a transparent running shoe on chrome",
-    "resolution": "1K",
-    "aspectRatio": "1:1",
-}
-NANO_EXAMPLE = {
-    "type": "text-to-image",
-    "prompt": "A premium packaging mockup for an AI video studio",
-    "image_size": "1:1",
-    "resolution": "1K",
-    "output_format": "png",
-}
-# The documented 202 answer and completed task (nl/ja pages).
-SUBMIT_ANSWER = {
-    "id": "sd2_xxxxx",
-    "status": "processing",
-    "model": "seedance2",
-    "quality_tier": "standard",
-    "channel": "standard",
-    "credits_used": 30,
-}
-COMPLETED_TASK = {
-    "id": "sd2_xxxxx",
-    "status": "completed",
-    "model": "seedance2",
-    "quality_tier": "standard",
-    "channel": "standard",
-    "credits_used": 30,
-    "credits_refunded": 0,
-    "output": {"video_url": "https://...", "last_frame_url": "https://...", "seed": 123},
-    "error": None,
-    "created_at": "2026-06-03T10:00:00.000Z",
-    "updated_at": "2026-06-03T10:03:12.000Z",
-}
 
 
 @pytest.fixture
@@ -131,9 +94,7 @@ async def test_documented_completed_task_parses_field_for_field(
 async def test_the_en_page_status_example_parses(
     client: Seedance2AIClient, fake: FakeSeedance2AI
 ) -> None:
-    short = {"id": "sd2_xxxxx", "status": "completed", "model": "seedance",
-             "output": {"video_url": "https://..."}, "credits_used": 30}  # fmt: skip
-    fake.inject(Fault("respond", status=200, body=short))
+    fake.inject(Fault("respond", status=200, body=EN_STATUS_ANSWER))
     state = await client.status("sd2_xxxxx", KEY)
 
     assert (state.status, state.video_url, state.credits_charged) == (

@@ -20,10 +20,12 @@ from bot.providers import SeedanceApiClient, TaskStatus, errors
 from tests.fakes.base import Fault
 from tests.fakes.seedanceapi import FakeSeedanceApi
 from tests.providers.conftest import FAST_RETRY, SleepRecorder, make_client
+from tests.seed_examples import GUIDE_COMPLETED, GUIDE_EXAMPLES, GUIDE_SUBMIT_RESPONSE
 
 KEY = "sk_live_testkey_0001"
 
 # -- the guide, copied verbatim ----------------------------------------------------------------
+# (Its example requests and responses are in tests/seed_examples.py.)
 
 #: Defaults from the guide's parameter table ("aspect_ratio ... No 1:1", "duration ... No 8", ...).
 GUIDE_DEFAULTS: dict[str, Any] = {
@@ -34,70 +36,7 @@ GUIDE_DEFAULTS: dict[str, Any] = {
     "fixed_lens": False,
 }
 
-#: Every request body the guide shows (the cURL, Python and Node examples all send the first one).
-GUIDE_EXAMPLES: dict[str, dict[str, Any]] = {
-    "first-generation": {
-        "prompt": "A cinematic shot of mountains at sunrise with flowing clouds",
-        "aspect_ratio": "16:9",
-        "resolution": "720p",
-        "duration": "8",
-    },
-    "text-to-video": {
-        "prompt": "A majestic eagle soaring through golden sunset clouds over ocean waves",
-        "aspect_ratio": "16:9",
-        "resolution": "720p",
-        "duration": "8",
-    },
-    "image-to-video": {
-        "prompt": "The character slowly turns and smiles at the camera",
-        "image_urls": ["https://example.com/my-image.jpg"],
-        "aspect_ratio": "16:9",
-        "resolution": "720p",
-        "duration": "4",
-    },
-    "with-audio": {
-        "prompt": "A peaceful river flowing through a forest with birds singing",
-        "aspect_ratio": "16:9",
-        "resolution": "720p",
-        "duration": "8",
-        "generate_audio": True,
-        "fixed_lens": True,
-    },
-    "webhook-callback": {
-        "prompt": "A serene mountain landscape at sunrise, time-lapse style",
-        "duration": "8",
-        "resolution": "720p",
-        "aspect_ratio": "16:9",
-        "callback_url": "https://your-app.com/api/seedance-callback",
-    },
-}
-
-#: The guide's generate response.
-GUIDE_SUBMIT_RESPONSE: dict[str, Any] = {
-    "code": 200,
-    "message": "success",
-    "data": {"task_id": "seed15abc123def456pro", "status": "IN_PROGRESS"},
-}
-
-#: The guide's "Completed response".
-GUIDE_COMPLETED: dict[str, Any] = {
-    "code": 200,
-    "message": "success",
-    "data": {
-        "task_id": "seed15abc123def456pro",
-        "status": "SUCCESS",
-        "consumed_credits": 28,
-        "created_at": "2026-02-07T10:30:00Z",
-        "request": {
-            "prompt": "A cinematic shot of mountains at sunrise with flowing clouds",
-            "aspect_ratio": "16:9",
-            "resolution": "720p",
-            "duration": "8",
-        },
-        "response": ["https://cdn.example.com/videos/seed15abc123def456pro.mp4"],
-        "error_message": None,
-    },
-}
+#: The task id of the guide's generate response and completed response.
 GUIDE_TASK_ID = "seed15abc123def456pro"
 
 #: The guide's pricing tables: (resolution, duration, audio) -> (credits, the dollar figure shown).
