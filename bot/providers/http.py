@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import copy
 import json
 import logging
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Protocol, Self
 
 import aiohttp
 
@@ -19,6 +20,7 @@ from bot.providers.errors import (
     MalformedResponseError,
     NotFoundError,
     ProviderError,
+    RateLimitedError,
     SubmitOutcomeUnknownError,
     UnauthorizedError,
 )
@@ -28,6 +30,17 @@ from bot.providers.state import CostEstimate, KeyCheck, Submission, TaskState, T
 log = logging.getLogger(__name__)
 
 Sleep = Callable[[float], Awaitable[None]]
+
+
+class RequestGate(Protocol):
+    """A request budget the client consults before every HTTP request, retries included."""
+
+    async def acquire(self) -> None:
+        """Wait until one more request may be sent."""
+
+    def rate_limited(self, retry_after: float | None) -> None:
+        """The provider answered 429: send less, and nothing before ``retry_after``."""
+
 
 #: Gateway answers: the origin may have processed the request before the proxy gave up on it.
 _GATEWAY_STATUSES = frozenset({502, 504})
@@ -64,6 +77,13 @@ class ProviderClient(ABC):
         self._timeout = aiohttp.ClientTimeout(total=timeout, connect=min(10.0, timeout))
         self._sleep = sleep
         self._clock = clock
+        self._gate: RequestGate | None = None
+
+    def gated(self, gate: RequestGate) -> Self:
+        """This client, asking ``gate`` before each request it sends (one key's rate budget)."""
+        view = copy.copy(self)
+        view._gate = gate
+        return view
 
     # -- what each provider implements ---------------------------------------------------------
 
@@ -167,9 +187,13 @@ class ProviderClient(ABC):
         attempt = 0
         while True:
             attempt += 1
+            if self._gate is not None:
+                await self._gate.acquire()
             try:
                 return await self._send_once(method, path, api_key, body, params, idempotency_key)
             except ProviderError as error:
+                if self._gate is not None and isinstance(error, RateLimitedError):
+                    self._gate.rate_limited(error.retry_after)
                 if not replay_safe and not error.outcome_known:
                     raise self._error(
                         SubmitOutcomeUnknownError,

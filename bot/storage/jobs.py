@@ -163,12 +163,15 @@ class JobStore:
 
     async def unfinished(self) -> list[Job]:
         """Jobs to resume at start-up: not yet finished, or finished but not delivered."""
-        states = [s.value for s in UNFINISHED | AWAITING_DELIVERY]
-        marks = ", ".join("?" for _ in states)
-        async with self._db.connection.execute(
-            f"SELECT * FROM jobs WHERE state IN ({marks}) ORDER BY id",  # noqa: S608
-            states,
-        ) as cursor:
+        running = [s.value for s in UNFINISHED]
+        waiting = [s.value for s in AWAITING_DELIVERY]
+        sql = (
+            f"SELECT * FROM jobs WHERE state IN ({', '.join('?' for _ in running)})"  # noqa: S608
+            f" OR (state IN ({', '.join('?' for _ in waiting)}) AND delivery_state = ?)"
+            " ORDER BY id"
+        )
+        params = [*running, *waiting, DeliveryState.PENDING.value]
+        async with self._db.connection.execute(sql, params) as cursor:
             return [_job(row) for row in await cursor.fetchall()]
 
     async def recent_for_user(self, owner_id: int, limit: int = 10) -> list[Job]:

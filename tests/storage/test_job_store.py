@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from bot.storage import Database, Destination, GuildSettingsStore, JobState, JobStore
+from bot.storage import (
+    Database,
+    DeliveryState,
+    Destination,
+    GuildSettingsStore,
+    JobState,
+    JobStore,
+)
 
 REQUEST = {"prompt": "A glass train crossing a snowy bridge", "duration": "5"}
 
@@ -71,6 +78,19 @@ async def test_resume_finds_unfinished_and_undelivered_jobs_only(jobs: JobStore)
         JobState.FAILED,
         JobState.UNCERTAIN,
     }
+
+
+async def test_a_result_already_shown_or_kept_is_not_resumed(jobs: JobStore) -> None:
+    for how in (DeliveryState.DELIVERED, DeliveryState.FALLBACK, DeliveryState.KEPT):
+        job = await jobs.create(owner_id=1, provider="seed2", endpoint="seed2", request=REQUEST)
+        await jobs.update(job.id, state=JobState.SUCCEEDED, delivery_state=how)
+    # An uncertain job whose notice was delivered waits for its owner, not for the engine.
+    told = await jobs.create(owner_id=1, provider="seed2", endpoint="seed2", request=REQUEST)
+    await jobs.update(told.id, state=JobState.UNCERTAIN, delivery_state=DeliveryState.DELIVERED)
+    pending = await jobs.create(owner_id=1, provider="seed2", endpoint="seed2", request=REQUEST)
+    await jobs.update(pending.id, state=JobState.FAILED)
+
+    assert [job.id for job in await jobs.unfinished()] == [pending.id]
 
 
 async def test_recent_jobs_of_a_user_newest_first(jobs: JobStore) -> None:

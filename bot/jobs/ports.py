@@ -1,0 +1,53 @@
+"""What the engine needs from whoever shows jobs to users (the Discord layer, or a test)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Protocol
+
+from bot.storage import Job
+
+
+class DeliveryOutcome(StrEnum):
+    DELIVERED = "delivered"
+    #: A temporary failure: try again later.
+    RETRY = "retry"
+    #: Can never succeed where it was meant to go (channel gone, no permission).
+    UNDELIVERABLE = "undeliverable"
+
+
+class ProgressKind(StrEnum):
+    QUEUED = "queued"
+    SUBMITTED = "submitted"
+    RUNNING = "running"
+    FINISHED = "finished"
+    UNCERTAIN = "uncertain"
+    CANCELLED = "cancelled"
+
+
+@dataclass(frozen=True)
+class Progress:
+    """A change worth showing on a job's status card."""
+
+    job: Job
+    kind: ProgressKind
+    #: 1 = next to start, for queued jobs.
+    queue_position: int | None = None
+    #: Seconds since the provider accepted the job, for running jobs.
+    elapsed: float | None = None
+
+
+class DeliveryPort(Protocol):
+    async def deliver(self, job: Job, *, repeat: bool) -> DeliveryOutcome:
+        """Show a finished (or uncertain) job to its owner where it was requested.
+
+        ``repeat`` is True when an earlier attempt may have got through before a crash: the
+        implementation must then check and not post the result a second time.
+        """
+
+    async def deliver_fallback(self, job: Job) -> DeliveryOutcome:
+        """Deliver somewhere else (e.g. the owner's DMs) when ``deliver`` can never succeed."""
+
+    async def publish(self, event: Progress) -> None:
+        """Progress for the status card; best effort, never blocks the engine for long."""

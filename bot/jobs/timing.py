@@ -1,0 +1,97 @@
+"""How long a generation takes, learned from finished jobs, and when to poll because of it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+#: Starting guesses in seconds before anything is learned: (base, per second of video).
+_PRIORS: dict[str, tuple[float, float]] = {
+    "seedance2": (60.0, 12.0),
+    "seedance": (45.0, 10.0),
+    "seedanceapi": (40.0, 10.0),
+    "seed2": (45.0, 12.0),
+    "gpt-image-2": (30.0, 0.0),
+    "nano-banana-pro": (25.0, 0.0),
+}
+_RESOLUTION_FACTOR = {
+    "480p": 0.7, "720p": 1.0, "1080p": 1.5, "1080p-plus": 1.8, "4k": 2.5,
+    "1K": 1.0, "2K": 1.4, "4K": 2.0,
+}  # fmt: skip
+
+
+def size_class(endpoint: str, request: dict[str, Any]) -> str:
+    """Jobs that should take about as long share a class: resolution and duration (or batch)."""
+    resolution = str(request.get("resolution", "default"))
+    amount = request.get("duration") or request.get("batch_count") or request.get("batchCount") or 1
+    return f"{resolution}/{amount}"
+
+
+@dataclass(frozen=True)
+class PollPlan:
+    """Polling cadence around the expected finish (all in seconds)."""
+
+    #: First poll at this fraction of the expected time: nothing is ready much earlier.
+    first_fraction: float = 0.75
+    #: Dense polling from the first poll until this multiple of the expected time.
+    dense_until: float = 1.5
+    dense_interval: float = 5.0
+    #: Then back off up to this interval.
+    late_interval: float = 10.0
+    slow_interval: float = 30.0
+    #: A job still running after this many expected times (and at least min_deadline) failed.
+    deadline_factor: float = 6.0
+    min_deadline: float = 30 * 60.0
+    max_deadline: float = 6 * 3600.0
+    #: Weight of one new sample in the learned mean.
+    learning_rate: float = 0.2
+
+
+class GenerationTimes:
+    """Expected time from submit to finish per (endpoint, size class)."""
+
+    def __init__(
+        self,
+        learned: dict[tuple[str, str], tuple[int, float]] | None = None,
+        plan: PollPlan | None = None,
+    ) -> None:
+        self._learned = dict(learned or {})
+        self.plan = plan or PollPlan()
+
+    def expected(self, endpoint: str, request: dict[str, Any]) -> float:
+        known = self._learned.get((endpoint, size_class(endpoint, request)))
+        if known is not None:
+            return known[1]
+        base, per_second = _PRIORS.get(endpoint, (60.0, 10.0))
+        seconds = float(request.get("duration") or 0)
+        factor = _RESOLUTION_FACTOR.get(str(request.get("resolution")), 1.0)
+        batch = float(request.get("batch_count") or request.get("batchCount") or 1)
+        return (base + per_second * seconds) * factor * (1 + 0.3 * (batch - 1))
+
+    def learn(
+        self, endpoint: str, request: dict[str, Any], seconds: float
+    ) -> tuple[str, int, float]:
+        """Fold one observed duration in; returns what to persist."""
+        key = (endpoint, size_class(endpoint, request))
+        samples, mean = self._learned.get(key, (0, seconds))
+        mean = seconds if samples == 0 else mean + self.plan.learning_rate * (seconds - mean)
+        self._learned[key] = (samples + 1, mean)
+        return key[1], samples + 1, mean
+
+    def first_poll(self, expected: float) -> float:
+        return max(self.plan.dense_interval, expected * self.plan.first_fraction)
+
+    def next_poll_delay(self, elapsed: float, expected: float) -> float:
+        """Poll often around the expected finish, less after, never faster than needed."""
+        plan = self.plan
+        if elapsed < expected * plan.first_fraction:
+            return expected * plan.first_fraction - elapsed
+        if elapsed < expected * plan.dense_until:
+            return plan.dense_interval
+        if elapsed < expected * 3:
+            return plan.late_interval
+        return plan.slow_interval
+
+    def deadline(self, expected: float) -> float:
+        plan = self.plan
+        return min(plan.max_deadline, max(plan.min_deadline, expected * plan.deadline_factor))
