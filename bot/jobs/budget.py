@@ -36,9 +36,11 @@ class RequestBudget:
         while self._sent and now - self._sent[0] >= self.window:
             self._sent.popleft()
         # Win back one request per quiet window after a 429.
-        if self._current < self.limit and now - self._last_penalty >= self.window:
-            self._current += 1
-            self._last_penalty = now
+        if self._current < self.limit:
+            quiet_windows = int((now - self._last_penalty) // self.window)
+            if quiet_windows > 0:
+                self._current = min(self.limit, self._current + quiet_windows)
+                self._last_penalty += quiet_windows * self.window
 
     def available(self, now: float | None = None) -> int:
         now = self._clock.now() if now is None else now
@@ -53,6 +55,18 @@ class RequestBudget:
             return False
         self._sent.append(now)
         return True
+
+    def restamp(self, taken_at: float) -> None:
+        """A request reserved at ``taken_at`` is being sent only now: count it from now.
+
+        The scheduler reserves a slot before the job's database write; the provider counts the
+        request when it arrives, so the window must start when it is actually sent.
+        """
+        try:
+            self._sent.remove(taken_at)
+        except ValueError:
+            return  # already out of the window
+        self._sent.append(self._clock.now())
 
     def next_free(self, now: float | None = None) -> float:
         """The earliest time one more request may be sent."""
@@ -82,15 +96,16 @@ class RequestBudget:
 
 
 class PrepaidGate:
-    """A gate whose first request was already taken from the budget by the scheduler."""
+    """A gate whose first request was already reserved from the budget by the scheduler."""
 
-    def __init__(self, budget: RequestBudget) -> None:
+    def __init__(self, budget: RequestBudget, reserved_at: float) -> None:
         self._budget = budget
-        self._prepaid = True
+        self._reserved_at: float | None = reserved_at
 
     async def acquire(self) -> None:
-        if self._prepaid:
-            self._prepaid = False
+        if self._reserved_at is not None:
+            self._budget.restamp(self._reserved_at)
+            self._reserved_at = None
             return
         await self._budget.acquire()
 

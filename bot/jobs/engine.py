@@ -158,6 +158,8 @@ class JobEngine:
         job = await self._jobs.get(job_id)
         if job is None or job.owner_id != owner_id:
             return None
+        if await self._api_key(owner_id, job.provider) is None:
+            raise NoLinkedKeyError(job.provider)
         requeued = await self._jobs.transition(
             job_id,
             [JobState.UNCERTAIN],
@@ -187,9 +189,10 @@ class JobEngine:
         ahead = [j for j in self._queued.values() if j.owner_id == job.owner_id and j.id < job_id]
         return len(ahead) + 1
 
-    def forget_key(self, owner_id: int, provider: str) -> None:
-        """The user relinked or unlinked a key: read it again next time."""
+    async def refresh_key(self, owner_id: int, provider: str) -> None:
+        """The user relinked or unlinked a key: use what is stored now."""
         self._api_keys.pop((owner_id, provider), None)
+        await self._api_key(owner_id, provider)
 
     @property
     def budgets(self) -> Mapping[tuple[str, str], RequestBudget]:
@@ -304,7 +307,7 @@ class JobEngine:
                 wakes.append(budget.next_free(now))
                 continue
             self._active[job.owner_id] += 1
-            self._launch(job, self._submit(job, api_key, PrepaidGate(budget)))
+            self._launch(job, self._submit(job, api_key, PrepaidGate(budget, now)))
 
     def _dispatch_due(self, now: float, wakes: list[float]) -> None:
         polls: dict[tuple[str, str], list[Job]] = {}
@@ -329,7 +332,7 @@ class JobEngine:
             jobs.sort(key=lambda j: self._progress_ratio(j, now), reverse=True)
             for job in jobs:
                 if budget.try_take(now):
-                    self._launch(job, self._poll(job, api_key, PrepaidGate(budget)))
+                    self._launch(job, self._poll(job, api_key, PrepaidGate(budget, now)))
                 else:
                     self._schedule(job.id, budget.next_free(now), "poll")
 

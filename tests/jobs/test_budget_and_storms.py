@@ -1,0 +1,129 @@
+"""Many jobs on one key stay inside the provider's limit; storms of 429/503 are ridden out."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from bot.jobs.budget import RequestBudget
+from bot.jobs.clock import Clock, ScaledClock
+from bot.storage import JobState
+from tests.fakes.base import Fault
+from tests.jobs.conftest import REQUESTS, Harness
+
+
+class ManualClock(Clock):
+    def __init__(self) -> None:
+        self.t = 0.0
+
+    def now(self) -> float:
+        return self.t
+
+
+def test_the_budget_never_allows_more_than_its_limit_in_any_window() -> None:
+    clock = ManualClock()
+    budget = RequestBudget(30, 60.0, clock)
+    sent: list[float] = []
+    while clock.t < 600:
+        while budget.try_take():
+            sent.append(clock.t)
+        clock.t += 0.25
+    # Every 60 s window holds at most 30 requests, and the budget is used, not wasted.
+    assert max(sum(1 for s in sent if start <= s < start + 60) for start in sent) == 30
+    assert len(sent) >= 30 * 9
+
+
+def test_a_429_pauses_the_key_and_shrinks_its_budget_for_a_while() -> None:
+    clock = ManualClock()
+    budget = RequestBudget(30, 60.0, clock)
+    budget.rate_limited(12.0)
+
+    assert budget.available() == 0
+    assert budget.next_free() == 12.0
+    clock.t = 12.0
+    assert 0 < budget.available() < 30
+    clock.t = 12.0 + 61.2 * 10
+    assert budget.available() == 30
+
+
+async def test_a_hundred_jobs_on_one_key_never_exceed_its_limit(harness: Harness) -> None:
+    harness.config = dataclasses.replace(harness.config, max_running_per_user=100)
+    # Slower simulated time here: the fake's window is 0.6 s of real time, so event-loop
+    # jitter is small next to it, as network jitter is next to a real 60 s window.
+    harness.clock = ScaledClock(100.0)
+    fake = harness.fakes["seedance2ai"]
+    fake.rate_limit = (30, 0.6)
+    fake.polls_to_finish = 1
+    engine = await harness.start()
+    await harness.link(7, "seedance2ai")
+    jobs = [await engine.enqueue(owner_id=7, request=REQUESTS["seedance2ai"]) for _ in range(100)]
+
+    for job in jobs:
+        await harness.wait_state(job.id, JobState.DELIVERED, seconds=60)
+
+    assert fake.rate_limited == 0
+    assert len(fake.tasks) == 100
+    assert fake.total_charged() == 100 * 30
+    assert all(harness.port.visible[job.id] == 1 for job in jobs)
+
+
+async def test_a_storm_of_429s_is_ridden_out_with_one_charge_per_job(harness: Harness) -> None:
+    fake = harness.fakes["seed2"]
+    limited = fake.error_body(429, "rate_limited", "slow down")
+    fake.inject(*[Fault("respond", status=429, body=limited) for _ in range(12)])
+    engine = await harness.start()
+    await harness.link(7, "seed2")
+    jobs = [await engine.enqueue(owner_id=7, request=REQUESTS["seed2"]) for _ in range(3)]
+
+    for job in jobs:
+        await harness.wait_state(job.id, JobState.DELIVERED, seconds=30)
+
+    assert len(fake.tasks) == 3
+    assert len(fake.charges[next(iter(fake.charges))]) == 3
+    budget = next(iter(engine.budgets.values()))
+    assert budget.rate_limited_count > 0
+    finished = [await harness.job(j.id) for j in jobs]
+    assert all(job.video_url for job in finished)
+
+
+async def test_a_storm_of_503s_is_ridden_out_with_one_charge_per_job(harness: Harness) -> None:
+    fake = harness.fakes["seedanceapi"]
+    busy = fake.error_body(503, "INTERNAL_ERROR", "busy")
+    fake.inject(*[Fault("respond", status=503, body=busy) for _ in range(15)])
+    engine = await harness.start()
+    await harness.link(7, "seedanceapi")
+    jobs = [await engine.enqueue(owner_id=7, request=REQUESTS["seedanceapi"]) for _ in range(3)]
+
+    for job in jobs:
+        await harness.wait_state(job.id, JobState.DELIVERED, seconds=30)
+
+    assert len(fake.tasks) == 3
+    assert fake.total_charged() == 3 * 28
+    finished = [await harness.job(j.id) for j in jobs]
+    assert all(job.video_url for job in finished)
+
+
+async def test_an_uncertain_submit_is_never_resent_until_the_owner_asks(harness: Harness) -> None:
+    fake = harness.fakes["seed2"]
+    fake.inject(Fault("drop_after", method="POST"))
+    engine = await harness.start()
+    await harness.link(7, "seed2")
+    job = await engine.enqueue(owner_id=7, request=REQUESTS["seed2"])
+
+    uncertain = await harness.wait_state(job.id, JobState.UNCERTAIN)
+    await harness.wait_for(lambda: harness.port.visible[job.id] == 1)
+    await harness.stop()
+    await harness.start()  # a restart does not resend it either
+    engine = harness.engine
+    assert engine is not None
+    assert len(fake.posts()) == 1
+
+    assert await engine.retry_uncertain(job.id, owner_id=8) is None
+    retried = await engine.retry_uncertain(job.id, owner_id=7)
+    done = await harness.wait_state(job.id, JobState.DELIVERED)
+
+    assert retried is not None
+    assert retried.idempotency_key != uncertain.idempotency_key
+    posts = fake.posts()
+    assert len(posts) == 2
+    assert posts[0].headers["Idempotency-Key"] != posts[1].headers["Idempotency-Key"]
+    assert done.video_url is not None
