@@ -11,21 +11,44 @@ import discord
 from pydantic import ValidationError
 
 from bot.app import SeedanceBot
-from bot.logs import setup_logging
+from bot.logs import RedactingFilter, setup_logging
 from bot.providers import build_clients
 from bot.settings import Settings, describe_settings_error, load_settings
+from bot.storage import ApiKeyStore, Database, KeyCipher, load_or_create_secret
 
 log = logging.getLogger(__name__)
 
 
-async def run_bot(settings: Settings) -> None:
-    """Run the client until it is closed; the HTTP session lives exactly as long as the bot."""
+def key_cipher(settings: Settings, redactor: RedactingFilter) -> KeyCipher:
+    """The cipher for users' API keys: the configured secret, or one generated on first start."""
+    if settings.key_encryption_secret is not None:
+        primary = settings.key_encryption_secret.get_secret_value()
+    else:
+        primary = load_or_create_secret(settings.database_path.parent)
+        redactor.add_secret(primary)
+    previous = settings.key_encryption_secret_previous
+    return KeyCipher([primary, *([previous.get_secret_value()] if previous else [])])
+
+
+async def run_bot(settings: Settings, redactor: RedactingFilter) -> None:
+    """Run the client until it is closed; the database and HTTP session live as long as it."""
+    cipher = key_cipher(settings, redactor)
+    database = await Database.open(settings.database_path)
+    try:
+        if settings.key_encryption_secret_previous is not None:
+            await ApiKeyStore(database, cipher).rotate()
+        await _run_client(settings, database)
+    finally:
+        await database.close()
+
+
+async def _run_client(settings: Settings, database: Database) -> None:
     timeout = aiohttp.ClientTimeout(total=settings.http_timeout_seconds)
     async with aiohttp.ClientSession(timeout=timeout) as session:
         clients = build_clients(
             session, settings.base_urls(), timeout=settings.http_timeout_seconds
         )
-        bot = SeedanceBot(settings=settings, session=session, clients=clients)
+        bot = SeedanceBot(settings=settings, session=session, clients=clients, database=database)
         async with bot:
             await bot.start(settings.discord_token.get_secret_value())
 
@@ -41,7 +64,7 @@ def main() -> int:
 
     redactor = setup_logging(settings.log_level, settings.secrets())
     try:
-        asyncio.run(run_bot(settings))
+        asyncio.run(run_bot(settings, redactor))
     except discord.LoginFailure as exc:
         reason = redactor.redact(str(exc)) or "no reason given"
         print(

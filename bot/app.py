@@ -12,6 +12,7 @@ from discord.ext import commands
 from bot.models import Provider
 from bot.providers import ProviderClient
 from bot.settings import Settings
+from bot.storage import Database
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +29,7 @@ class SeedanceBot(commands.Bot):
         settings: Settings,
         session: aiohttp.ClientSession,
         clients: Mapping[Provider, ProviderClient],
+        database: Database,
     ) -> None:
         # The bot never joins voice: the "PyNaCl/davey is not installed" warnings at every start
         # would only make operators look for a problem that is not there.
@@ -48,6 +50,7 @@ class SeedanceBot(commands.Bot):
         self.settings = settings
         self.session = session
         self.clients = dict(clients)
+        self.database = database
 
     async def setup_hook(self) -> None:
         for name in self.EXTENSIONS:

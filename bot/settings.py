@@ -30,6 +30,8 @@ class Settings(BaseSettings):
     discord_token: SecretStr
     database_path: Path = Path("data/bot.sqlite3")
     key_encryption_secret: SecretStr | None = None
+    #: The secret before a rotation: keys under it are re-encrypted at start-up.
+    key_encryption_secret_previous: SecretStr | None = None
     seedance2ai_base_url: str = "https://seedance2ai.io"
     seedanceapi_base_url: str = "https://seedanceapi.org/v1"
     seed2_base_url: str = "https://api.seed2.io"
@@ -45,7 +47,7 @@ class Settings(BaseSettings):
             raise PydanticCustomError("blank", "it is blank")
         return SecretStr(token)
 
-    @field_validator("key_encryption_secret", mode="before")
+    @field_validator("key_encryption_secret", "key_encryption_secret_previous", mode="before")
     @classmethod
     def _blank_secret_is_unset(cls, value: Any) -> Any:
         if isinstance(value, str) and not value.strip():
@@ -88,8 +90,9 @@ class Settings(BaseSettings):
     def secrets(self) -> list[str]:
         """The configured secret values, for the log redactor."""
         found = [self.discord_token.get_secret_value()]
-        if self.key_encryption_secret is not None:
-            found.append(self.key_encryption_secret.get_secret_value())
+        for secret in (self.key_encryption_secret, self.key_encryption_secret_previous):
+            if secret is not None:
+                found.append(secret.get_secret_value())
         return found
 
 

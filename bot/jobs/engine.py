@@ -10,6 +10,7 @@ import logging
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from bot.jobs.budget import PrepaidGate, RequestBudget
 from bot.jobs.clock import Clock
@@ -283,34 +284,41 @@ class JobEngine:
 
     def _dispatch(self, now: float) -> float | None:
         wakes: list[float] = []
-        self._dispatch_submits(now, wakes)
-        self._dispatch_due(now, wakes)
+        work: dict[tuple[str, str], list[tuple[tuple[int, float], str, Job]]] = {}
+        self._collect_submits(now, wakes, work)
+        self._collect_due(now, work)
+        for key, items in work.items():
+            self._spend(key, items, now, wakes)
         if self._due:
             wakes.append(self._due[0][0])
         return min(wakes) if wakes else None
 
-    def _dispatch_submits(self, now: float, wakes: list[float]) -> None:
+    def _collect_submits(
+        self, now: float, wakes: list[float], work: dict[tuple[str, str], list[Any]]
+    ) -> None:
+        waiting = Counter[int]()
         for job in sorted(self._queued.values(), key=lambda j: j.id):
             if job.id in self._busy:
                 continue
             if job.next_poll_at is not None and job.next_poll_at > now:
                 wakes.append(job.next_poll_at)  # waiting to retry a refused submit
                 continue
-            if self._active[job.owner_id] >= self.config.max_running_per_user:
+            waiting[job.owner_id] += 1
+            if (
+                self._active[job.owner_id] + waiting[job.owner_id]
+                > self.config.max_running_per_user
+            ):
                 continue  # waits its turn; finishing jobs wake the loop
             api_key = self._api_keys.get((job.owner_id, job.provider))
             if api_key is None:
                 self._launch(job, self._fail_unlinked(job))
                 continue
-            budget = self._budget(job.provider, api_key)
-            if not budget.try_take(now):
-                wakes.append(budget.next_free(now))
-                continue
-            self._active[job.owner_id] += 1
-            self._launch(job, self._submit(job, api_key, PrepaidGate(budget, now)))
+            # Submits rank after polls of jobs that are probably finished, before the rest.
+            work.setdefault(_key_id(job.provider, api_key), []).append(
+                ((1, -job.id), "submit", job)
+            )
 
-    def _dispatch_due(self, now: float, wakes: list[float]) -> None:
-        polls: dict[tuple[str, str], list[Job]] = {}
+    def _collect_due(self, now: float, work: dict[tuple[str, str], list[Any]]) -> None:
         while self._due and self._due[0][0] <= now:
             _, seq, job_id, action = heapq.heappop(self._due)
             job = self._jobs_by_id.get(job_id)
@@ -324,17 +332,32 @@ class JobEngine:
             if api_key is None:
                 self._launch(job, self._fail_unlinked(job))
                 continue
-            polls.setdefault(_key_id(job.provider, api_key), []).append(job)
-        for jobs in polls.values():
-            api_key = self._api_keys[(jobs[0].owner_id, jobs[0].provider)]
-            budget = self._budget(jobs[0].provider, api_key)
             # When the budget is short, poll the jobs most likely to be finished first.
-            jobs.sort(key=lambda j: self._progress_ratio(j, now), reverse=True)
-            for job in jobs:
-                if budget.try_take(now):
-                    self._launch(job, self._poll(job, api_key, PrepaidGate(budget, now)))
-                else:
+            ratio = self._progress_ratio(job, now)
+            rank = (2 if ratio >= 1.0 else 0, ratio)
+            work.setdefault(_key_id(job.provider, api_key), []).append((rank, "poll", job))
+
+    def _spend(
+        self, key: tuple[str, str], items: list[Any], now: float, wakes: list[float]
+    ) -> None:
+        """Use this key's budget on its most valuable requests; the rest wait for a slot."""
+        first: Job = items[0][2]
+        api_key = self._api_keys[(first.owner_id, first.provider)]
+        budget = self._budget(first.provider, api_key)
+        items.sort(key=lambda item: item[0], reverse=True)
+        for _, kind, job in items:
+            if not budget.try_take(now):
+                if kind == "poll":
                     self._schedule(job.id, budget.next_free(now), "poll")
+                else:
+                    wakes.append(budget.next_free(now))
+                continue
+            gate = PrepaidGate(budget, now)
+            if kind == "poll":
+                self._launch(job, self._poll(job, api_key, gate))
+            else:
+                self._active[job.owner_id] += 1
+                self._launch(job, self._submit(job, api_key, gate))
 
     def _progress_ratio(self, job: Job, now: float) -> float:
         expected = self._times.expected(job.endpoint, job.request)
@@ -429,7 +452,7 @@ class JobEngine:
             return
         except ProviderError as error:
             await self._poll_later(
-                job, max(error.retry_after or 0.0, self.config.plan.dense_interval)
+                job, max(error.retry_after or 0.0, self.config.plan.core_interval)
             )
             return
         if state.status.finished:
@@ -479,8 +502,12 @@ class JobEngine:
         )
         self._active[job.owner_id] -= 1
         if succeeded and job.submitted_at is not None:
+            # It finished between the previous poll and this one: learn the midpoint, not the
+            # moment we noticed, or every late notice would teach us to poll later still.
+            previous = job.updated_at if job.poll_count else job.submitted_at
+            finished_at = (max(previous, job.submitted_at) + now) / 2
             size, samples, mean = self._times.learn(
-                job.endpoint, job.request, now - job.submitted_at
+                job.endpoint, job.request, finished_at - job.submitted_at
             )
             await self._jobs.save_generation_time(job.endpoint, size, samples, mean)
         await self._after_terminal(finished)

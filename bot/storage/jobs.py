@@ -120,6 +120,30 @@ class JobStore:
         assert job is not None
         return job
 
+    async def import_running(
+        self, rows: Iterable[tuple[int, str, str, dict[str, Any], str, float]]
+    ) -> None:
+        """Bulk-insert running jobs (owner, provider, endpoint, request, task id, submitted at).
+
+        For load tests and benchmarks that need thousands of in-flight jobs at once.
+        """
+        now = self._clock()
+        async with self._db.write() as connection:
+            await connection.executemany(
+                """
+                INSERT INTO jobs (owner_id, provider, endpoint, request_json, idempotency_key,
+                                  remote_task_id, state, created_at, updated_at, submitted_at,
+                                  next_poll_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """,
+                [
+                    (owner, provider, endpoint, json.dumps(request, sort_keys=True),
+                     new_idempotency_key(), task_id, JobState.RUNNING.value, now, now,
+                     submitted_at, now)
+                    for owner, provider, endpoint, request, task_id, submitted_at in rows
+                ],
+            )  # fmt: skip
+
     async def get(self, job_id: int) -> Job | None:
         async with self._db.connection.execute("SELECT * FROM jobs WHERE id = ?", (job_id,)) as cur:
             row = await cur.fetchone()
