@@ -1,0 +1,131 @@
+"""One place that turns any exception into a message a member can act on."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from typing import TYPE_CHECKING
+
+import discord
+from discord import app_commands
+
+from bot.jobs import NoLinkedKeyError
+from bot.models import InvalidParameters
+from bot.providers import ProviderError, errors
+from bot.storage import Job, KeyDecryptionError
+
+if TYPE_CHECKING:
+    from bot.app import SeedanceBot
+
+log = logging.getLogger(__name__)
+
+#: Discord refuses message content over this many characters.
+MAX_CONTENT = 2000
+
+_JOB_ERRORS: dict[str, str] = {
+    "UnauthorizedError": errors.UnauthorizedError.advice,
+    "InvalidRequestError": errors.InvalidRequestError.advice,
+    "InsufficientCreditsError": errors.InsufficientCreditsError.advice,
+    "NotFoundError": errors.NotFoundError.advice,
+    "RateLimitedError": "The provider kept rate limiting this key. Try again in a few minutes.",
+    "ServerError": errors.ServerError.advice,
+    "MalformedResponseError": errors.MalformedResponseError.advice,
+    "ConnectionFailedError": errors.ConnectionFailedError.advice,
+    "IdempotencyConflictError": errors.IdempotencyConflictError.advice,
+    "SubmitOutcomeUnknownError": errors.SubmitOutcomeUnknownError.advice,
+    "ProviderTimeout": "The provider never finished this job. Nothing more will be charged; try again.",
+    "NoLinkedKey": "Link an API key for this provider with /key link, then try again.",
+    "no_media": "The provider said it finished but sent no file. Try again; check your balance for a refund.",
+}
+
+
+class UserFacingError(Exception):
+    """An error whose message is meant for the member as is."""
+
+
+def clip(text: str, limit: int = MAX_CONTENT) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def describe_problems(error: InvalidParameters) -> str:
+    """Every problem on its own line, naming the option and the allowed values."""
+    lines = ["Nothing was sent and nothing was charged. Please change:"]
+    lines += [f"• {problem}" for problem in error.problems]
+    return clip("\n".join(lines))
+
+
+def describe_provider_error(error: ProviderError) -> str:
+    return clip(f"{error.advice}\n-# {error.provider}: {error.message}")
+
+
+def describe_job_failure(job: Job) -> str:
+    """What happened to a failed job, and what to do about it."""
+    advice = _JOB_ERRORS.get(job.error_code or "", "The provider could not make this.")
+    what = job.error_message or "No reason was given."
+    return clip(f"{advice}\n-# {job.provider}: {what}")
+
+
+def describe(error: BaseException) -> str | None:
+    """The message for an expected error; None for a bug (shown with a reference instead)."""
+    if isinstance(error, app_commands.CommandInvokeError):
+        error = error.original
+    if isinstance(error, InvalidParameters):
+        return describe_problems(error)
+    if isinstance(error, ProviderError):
+        return describe_provider_error(error)
+    if isinstance(error, NoLinkedKeyError):
+        return f"You have no API key linked for {error.provider}. Link one with /key link."
+    if isinstance(error, KeyDecryptionError):
+        return "Your stored key can no longer be read (the bot's secret changed). Link it again with /key link."
+    if isinstance(error, UserFacingError):
+        return str(error)
+    if isinstance(error, app_commands.CommandOnCooldown):
+        return f"Slow down: try again in {error.retry_after:.0f} seconds."
+    if isinstance(error, app_commands.BotMissingPermissions):
+        missing = ", ".join(p.replace("_", " ") for p in error.missing_permissions)
+        return f"I am missing permissions here: {missing}. Ask a server admin to grant them."
+    if isinstance(error, app_commands.MissingPermissions):
+        missing = ", ".join(p.replace("_", " ") for p in error.missing_permissions)
+        return f"You need these permissions: {missing}."
+    if isinstance(error, app_commands.CheckFailure):
+        return "You can't use this command here."
+    return None
+
+
+async def reply(
+    interaction: discord.Interaction, content: str, *, view: discord.ui.View | None = None
+) -> None:
+    """Answer ephemerally whether or not the interaction was already acknowledged.
+
+    An interaction whose token expired (after 15 minutes) can no longer be answered; that is
+    logged rather than raised.
+    """
+    try:
+        if interaction.response.is_done():
+            if view is None:
+                await interaction.followup.send(clip(content), ephemeral=True)
+            else:
+                await interaction.followup.send(clip(content), ephemeral=True, view=view)
+        elif view is None:
+            await interaction.response.send_message(clip(content), ephemeral=True)
+        else:
+            await interaction.response.send_message(clip(content), ephemeral=True, view=view)
+    except (discord.NotFound, discord.HTTPException) as exc:
+        log.warning("Could not answer interaction %s: %s", interaction.id, exc)
+
+
+async def on_tree_error(
+    interaction: discord.Interaction, error: app_commands.AppCommandError
+) -> None:
+    """The tree-level handler: every exception class mapped to a message."""
+    message = describe(error)
+    if message is None:
+        reference = secrets.token_hex(4)
+        command = interaction.command.qualified_name if interaction.command else "?"
+        log.error("Unexpected error in /%s (ref %s)", command, reference, exc_info=error)
+        message = f"Something went wrong on our side. If it keeps happening, report reference `{reference}`."
+    await reply(interaction, message)
+
+
+def install(bot: SeedanceBot) -> None:
+    bot.tree.on_error = on_tree_error  # type: ignore[method-assign]

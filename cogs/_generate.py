@@ -1,0 +1,220 @@
+"""The flow /video and /image share: validate, acknowledge, post the card, queue the job."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import discord
+from discord import app_commands
+
+from bot.models import InvalidParameters, MediaKind, ProviderRequest
+from bot.storage import Destination
+from cogs._errors import UserFacingError, describe_problems, reply
+from cogs._requests import (
+    ALL_MODELS,
+    IMAGE_MODELS,
+    VIDEO_MODELS,
+    Attachment,
+    Inputs,
+    ModelChoice,
+    allowed_values,
+    build_request,
+    default_model,
+    split_urls,
+)
+
+if TYPE_CHECKING:
+    from bot.app import SeedanceBot
+
+log = logging.getLogger(__name__)
+
+#: Discord's own limit on a string option; longer prompts come as a .txt file or from the modal.
+OPTION_PROMPT_MAX = 6000
+PROMPT_FILE_MAX_BYTES = 64 * 1024
+#: A modal holds at most five text inputs of at most 4,000 characters each.
+MODAL_PARTS, MODAL_PART_MAX = 5, 4000
+
+
+@dataclass
+class Ask:
+    """Everything one /video or /image invocation gave, before a model is applied."""
+
+    kind: MediaKind
+    model_key: str | None
+    prompt: str | None
+    prompt_file: discord.Attachment | None = None
+    options: dict[str, Any] = field(default_factory=dict)
+    start_frame: discord.Attachment | None = None
+    end_frame: discord.Attachment | None = None
+    files: list[discord.Attachment] = field(default_factory=list)
+    urls: str | None = None
+
+
+def to_attachment(attachment: discord.Attachment | None) -> Attachment | None:
+    if attachment is None:
+        return None
+    return Attachment(attachment.url, attachment.filename, attachment.content_type, attachment.size)
+
+
+def inputs_for(ask: Ask, prompt: str) -> Inputs:
+    return Inputs(
+        prompt=prompt,
+        options={k: v for k, v in ask.options.items() if v is not None},
+        start_frame=to_attachment(ask.start_frame),
+        end_frame=to_attachment(ask.end_frame),
+        files=[a for a in map(to_attachment, ask.files) if a is not None],
+        urls=split_urls(ask.urls),
+    )
+
+
+def choice_autocomplete(option: str, kind: MediaKind) -> Any:
+    """Autocomplete for an enumerated option: only what the chosen model accepts right now."""
+
+    async def complete(
+        interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        namespace = interaction.namespace
+        choice = ALL_MODELS.get(getattr(namespace, "model", None) or "")
+        if choice is None:
+            bot: SeedanceBot = interaction.client  # type: ignore[assignment]
+            linked = [k.provider for k in await bot.keys.for_user(interaction.user.id)]
+            choice = default_model(kind, linked) or next(
+                iter((VIDEO_MODELS if kind is MediaKind.VIDEO else IMAGE_MODELS).values())
+            )
+        given = {
+            name: value for name, value in namespace if not isinstance(value, discord.Attachment)
+        }
+        values = allowed_values(choice, option, given)
+        typed = current.lower().strip()
+        return [app_commands.Choice(name=v, value=v) for v in values if typed in v.lower()][:25]
+
+    return complete
+
+
+class PromptModal(discord.ui.Modal):
+    """For prompts longer than a slash-command option allows: up to 20,000 characters."""
+
+    def __init__(self, ask: Ask, choice: ModelChoice) -> None:
+        super().__init__(title=f"Prompt for {choice.label}"[:45], timeout=900)
+        self.ask = ask
+        self.choice = choice
+        self.parts = [
+            discord.ui.TextInput(
+                label="Prompt" if i == 0 else f"Prompt, continued ({i + 1})",
+                style=discord.TextStyle.paragraph,
+                max_length=MODAL_PART_MAX,
+                required=i == 0,
+            )
+            for i in range(MODAL_PARTS)
+        ]
+        for part in self.parts:
+            self.add_item(part)
+
+    async def on_submit(self, interaction: discord.Interaction) -> None:
+        prompt = "".join(part.value for part in self.parts)
+        await start(interaction, self.ask, prompt=prompt)
+
+
+async def start(interaction: discord.Interaction, ask: Ask, *, prompt: str | None = None) -> None:
+    """Run one generation request from a command (or the prompt modal) to a queued job."""
+    bot: SeedanceBot = interaction.client  # type: ignore[assignment]
+    problem = _missing_permissions(bot, interaction)
+    if problem:
+        await reply(interaction, problem)
+        return
+    linked = [key.provider for key in await bot.keys.for_user(interaction.user.id)]
+    choice = ALL_MODELS.get(ask.model_key or "") or default_model(ask.kind, linked)
+    if choice is None or choice.provider not in linked:
+        await _ask_for_key(interaction, choice)
+        return
+    prompt = prompt if prompt is not None else ask.prompt
+    if prompt is None and ask.prompt_file is None:
+        await interaction.response.send_modal(PromptModal(ask, choice))
+        return
+    if ask.prompt_file is not None:
+        _check_prompt_file(ask.prompt_file)
+    request: ProviderRequest | None = None
+    if prompt is not None and ask.prompt_file is None:
+        request = build_request(choice, inputs_for(ask, prompt))  # errors reach the tree handler
+    await interaction.response.defer(thinking=True)
+    if request is None:
+        try:
+            request = build_request(choice, inputs_for(ask, await _read_prompt(ask.prompt_file)))
+        except (InvalidParameters, UserFacingError) as error:
+            await interaction.delete_original_response()
+            message = (
+                describe_problems(error) if isinstance(error, InvalidParameters) else str(error)
+            )
+            await interaction.followup.send(message, ephemeral=True)
+            return
+    await _queue(bot, interaction, choice, request)
+
+
+async def _queue(
+    bot: SeedanceBot,
+    interaction: discord.Interaction,
+    choice: ModelChoice,
+    request: ProviderRequest,
+) -> None:
+    card = await interaction.edit_original_response(
+        embed=bot.delivery.starting_card(choice, request)
+    )
+    thread_id = await bot.delivery.open_thread(card, request, channel=interaction.channel)
+    destination = Destination(
+        guild_id=interaction.guild_id,
+        channel_id=interaction.channel_id,
+        thread_id=thread_id,
+        message_id=card.id,
+    )
+    job = await bot.engine.enqueue(
+        owner_id=interaction.user.id, request=request, destination=destination
+    )
+    log.info("Job %d queued by %d on %s", job.id, interaction.user.id, choice.key)
+
+
+def _missing_permissions(bot: SeedanceBot, interaction: discord.Interaction) -> str | None:
+    if interaction.guild is None:
+        return None
+    missing = bot.delivery.missing_permissions(interaction.app_permissions, interaction.channel)
+    if not missing:
+        return None
+    return (
+        "I can't post results in this channel. Missing permission(s): "
+        f"{', '.join(missing)}. Ask a server admin to grant them, or use another channel."
+    )
+
+
+async def _ask_for_key(interaction: discord.Interaction, choice: ModelChoice | None) -> None:
+    from cogs.keys import link_key_view
+
+    if choice is None:
+        text = (
+            "Link an API key for one of the providers first; your generations use your own credits."
+        )
+        await reply(interaction, text, view=link_key_view(None))
+    else:
+        text = f"{choice.label} needs your own {choice.provider} API key. Link it, then try again."
+        await reply(interaction, text, view=link_key_view(choice.provider))
+
+
+def _check_prompt_file(attachment: discord.Attachment) -> None:
+    is_text = (attachment.content_type or "").startswith(
+        "text/plain"
+    ) or attachment.filename.endswith(".txt")
+    if not is_text:
+        raise UserFacingError("`prompt_file` must be a .txt file with the prompt in it.")
+    if attachment.size > PROMPT_FILE_MAX_BYTES:
+        raise UserFacingError("`prompt_file` is too large: the prompt must fit in 64 KB.")
+
+
+async def _read_prompt(attachment: discord.Attachment | None) -> str:
+    assert attachment is not None
+    try:
+        text = (await attachment.read()).decode("utf-8")
+    except UnicodeDecodeError:
+        raise UserFacingError("`prompt_file` must be UTF-8 text.") from None
+    except discord.HTTPException:
+        raise UserFacingError("Could not read `prompt_file` from Discord; try again.") from None
+    return text.strip()
