@@ -37,18 +37,27 @@ async def run_bot(settings: Settings, redactor: RedactingFilter) -> None:
     try:
         if settings.key_encryption_secret_previous is not None:
             await ApiKeyStore(database, cipher).rotate()
-        await _run_client(settings, database)
+        await _run_client(settings, database, cipher, redactor)
     finally:
         await database.close()
 
 
-async def _run_client(settings: Settings, database: Database) -> None:
+async def _run_client(
+    settings: Settings, database: Database, cipher: KeyCipher, redactor: RedactingFilter
+) -> None:
     timeout = aiohttp.ClientTimeout(total=settings.http_timeout_seconds)
     async with aiohttp.ClientSession(timeout=timeout) as session:
         clients = build_clients(
             session, settings.base_urls(), timeout=settings.http_timeout_seconds
         )
-        bot = SeedanceBot(settings=settings, session=session, clients=clients, database=database)
+        bot = SeedanceBot(
+            settings=settings,
+            session=session,
+            clients=clients,
+            database=database,
+            cipher=cipher,
+            redactor=redactor,
+        )
         async with bot:
             await bot.start(settings.discord_token.get_secret_value())
 

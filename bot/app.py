@@ -9,10 +9,12 @@ import aiohttp
 import discord
 from discord.ext import commands
 
+from bot.jobs import EngineConfig, JobEngine
+from bot.logs import RedactingFilter
 from bot.models import Provider
 from bot.providers import ProviderClient
 from bot.settings import Settings
-from bot.storage import Database
+from bot.storage import ApiKeyStore, Database, JobStore, KeyCipher
 
 log = logging.getLogger(__name__)
 
@@ -21,7 +23,13 @@ class SeedanceBot(commands.Bot):
     """Holds the shared resources the entry point made and loads the feature extensions."""
 
     #: Dotted names of the extensions loaded at start-up, in order.
-    EXTENSIONS: tuple[str, ...] = ()
+    EXTENSIONS: tuple[str, ...] = (
+        "cogs.keys",
+        "cogs.video",
+        "cogs.image",
+        "cogs.jobs",
+        "cogs.help",
+    )
 
     def __init__(
         self,
@@ -30,6 +38,9 @@ class SeedanceBot(commands.Bot):
         session: aiohttp.ClientSession,
         clients: Mapping[Provider, ProviderClient],
         database: Database,
+        cipher: KeyCipher,
+        redactor: RedactingFilter | None = None,
+        engine_config: EngineConfig | None = None,
     ) -> None:
         # The bot never joins voice: the "PyNaCl/davey is not installed" warnings at every start
         # would only make operators look for a problem that is not there.
@@ -51,8 +62,36 @@ class SeedanceBot(commands.Bot):
         self.session = session
         self.clients = dict(clients)
         self.database = database
+        self.redactor = redactor
+        self.keys = ApiKeyStore(database, cipher)
+        self.jobs = JobStore(database)
+        # Imported here: the delivery port is Discord code, the engine is not.
+        from cogs._delivery import DiscordDelivery
+        from cogs._views import result_view
+
+        self.delivery = DiscordDelivery(self, views=result_view)
+        self.engine = JobEngine(
+            jobs=self.jobs,
+            keys=self.keys,
+            clients={provider.value: client for provider, client in self.clients.items()},
+            port=self.delivery,
+            config=engine_config or EngineConfig(max_running_per_user=settings.max_jobs_per_user),
+        )
 
     async def setup_hook(self) -> None:
+        from cogs import _errors
+        from cogs._views import DYNAMIC_ITEMS
+
+        _errors.install(self)
+        # Buttons on results posted before a restart keep working.
+        self.add_dynamic_items(*DYNAMIC_ITEMS)
         for name in self.EXTENSIONS:
             await self.load_extension(name)
-        log.info("Set up; extensions loaded: %s", ", ".join(self.EXTENSIONS) or "none")
+        # Resume every unfinished job; results are delivered with the bot token.
+        await self.engine.start()
+        log.info("Set up; extensions loaded: %s", ", ".join(self.EXTENSIONS))
+
+    async def close(self) -> None:
+        await self.engine.stop()
+        await self.delivery.aclose()
+        await super().close()

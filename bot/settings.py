@@ -32,6 +32,8 @@ class Settings(BaseSettings):
     key_encryption_secret: SecretStr | None = None
     #: The secret before a rotation: keys under it are re-encrypted at start-up.
     key_encryption_secret_previous: SecretStr | None = None
+    #: Running jobs per member; more wait in a queue, in order.
+    max_jobs_per_user: int = Field(default=3, ge=1, le=100)
     seedance2ai_base_url: str = "https://seedance2ai.io"
     seedanceapi_base_url: str = "https://seedanceapi.org/v1"
     seed2_base_url: str = "https://api.seed2.io"

@@ -11,7 +11,9 @@ from discord import app_commands
 
 from bot.models import InvalidParameters, MediaKind, ProviderRequest
 from bot.storage import Destination
+from cogs._delivery import describe_missing_permissions
 from cogs._errors import UserFacingError, describe_problems, reply
+from cogs._inputs import keep_on_card, map_urls
 from cogs._requests import (
     ALL_MODELS,
     IMAGE_MODELS,
@@ -33,6 +35,8 @@ log = logging.getLogger(__name__)
 #: Discord's own limit on a string option; longer prompts come as a .txt file or from the modal.
 OPTION_PROMPT_MAX = 6000
 PROMPT_FILE_MAX_BYTES = 64 * 1024
+#: Upload limit where the guild is unknown (Discord's default for bots).
+DEFAULT_UPLOAD_LIMIT = 10 * 1024 * 1024
 #: A modal holds at most five text inputs of at most 4,000 characters each.
 MODAL_PARTS, MODAL_PART_MAX = 5, 4000
 
@@ -100,7 +104,7 @@ class PromptModal(discord.ui.Modal):
         super().__init__(title=f"Prompt for {choice.label}"[:45], timeout=900)
         self.ask = ask
         self.choice = choice
-        self.parts = [
+        self.parts: list[discord.ui.TextInput[PromptModal]] = [
             discord.ui.TextInput(
                 label="Prompt" if i == 0 else f"Prompt, continued ({i + 1})",
                 style=discord.TextStyle.paragraph,
@@ -120,10 +124,6 @@ class PromptModal(discord.ui.Modal):
 async def start(interaction: discord.Interaction, ask: Ask, *, prompt: str | None = None) -> None:
     """Run one generation request from a command (or the prompt modal) to a queued job."""
     bot: SeedanceBot = interaction.client  # type: ignore[assignment]
-    problem = _missing_permissions(bot, interaction)
-    if problem:
-        await reply(interaction, problem)
-        return
     linked = [key.provider for key in await bot.keys.for_user(interaction.user.id)]
     choice = ALL_MODELS.get(ask.model_key or "") or default_model(ask.kind, linked)
     if choice is None or choice.provider not in linked:
@@ -149,19 +149,35 @@ async def start(interaction: discord.Interaction, ask: Ask, *, prompt: str | Non
             )
             await interaction.followup.send(message, ephemeral=True)
             return
-    await _queue(bot, interaction, choice, request)
+    given = [a for a in (ask.start_frame, ask.end_frame, *ask.files) if a is not None]
+    await queue_request(interaction, choice, request, given)
 
 
-async def _queue(
-    bot: SeedanceBot,
+async def queue_request(
     interaction: discord.Interaction,
     choice: ModelChoice,
     request: ProviderRequest,
+    given: list[discord.Attachment] | None = None,
 ) -> None:
+    """Post the public status card, start its thread and queue the job (the job is written
+    before anything reaches the provider; the card and thread exist before it can finish)."""
+    bot: SeedanceBot = interaction.client  # type: ignore[assignment]
+    if not interaction.response.is_done():
+        await interaction.response.defer(thinking=True)
     card = await interaction.edit_original_response(
         embed=bot.delivery.starting_card(choice, request)
     )
-    thread_id = await bot.delivery.open_thread(card, request, channel=interaction.channel)
+    if given:
+        limit = interaction.guild.filesize_limit if interaction.guild else DEFAULT_UPLOAD_LIMIT
+        copies = await keep_on_card(card, given, limit)
+        if copies:
+            data = map_urls(
+                request.model_dump(mode="json", exclude_none=True), lambda u: copies.get(u, u)
+            )
+            request = choice.request_model.parse(data)
+    thread_id = await bot.delivery.open_thread(
+        card, request, channel=interaction.channel, app_permissions=interaction.app_permissions
+    )
     destination = Destination(
         guild_id=interaction.guild_id,
         channel_id=interaction.channel_id,
@@ -172,18 +188,18 @@ async def _queue(
         owner_id=interaction.user.id, request=request, destination=destination
     )
     log.info("Job %d queued by %d on %s", job.id, interaction.user.id, choice.key)
+    note = _permission_note(bot, interaction)
+    if note:
+        # The job goes ahead (results fall back to the channel, links or DMs); the member is
+        # told up front what will look different, and who can fix it.
+        await interaction.followup.send(note, ephemeral=True)
 
 
-def _missing_permissions(bot: SeedanceBot, interaction: discord.Interaction) -> str | None:
-    if interaction.guild is None:
-        return None
+def _permission_note(bot: SeedanceBot, interaction: discord.Interaction) -> str:
+    if interaction.guild is None or interaction.channel is None:
+        return ""
     missing = bot.delivery.missing_permissions(interaction.app_permissions, interaction.channel)
-    if not missing:
-        return None
-    return (
-        "I can't post results in this channel. Missing permission(s): "
-        f"{', '.join(missing)}. Ask a server admin to grant them, or use another channel."
-    )
+    return describe_missing_permissions(missing)
 
 
 async def _ask_for_key(interaction: discord.Interaction, choice: ModelChoice | None) -> None:

@@ -95,6 +95,11 @@ class FakeApi:
         self._ids = itertools.count(1)
         self._runner: web.AppRunner | None = None
         self.base_url = ""
+        self.root_url = ""
+        #: When set, results point at files this server hosts (so a bot can download them),
+        #: each of this many bytes; otherwise at the provider's documented https CDN.
+        self.serve_media_bytes: int | None = None
+        self.media: dict[str, bytes] = {}
 
     # -- set-up ----------------------------------------------------------------------------
 
@@ -107,12 +112,14 @@ class FakeApi:
     async def __aenter__(self) -> FakeApi:
         app = web.Application(middlewares=[self._middleware])
         self.routes(app)
+        app.router.add_get("/media/{name}", self._serve_media)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
         await site.start()
         port = self._runner.addresses[0][1]
-        self.base_url = f"http://127.0.0.1:{port}{self.prefix}"
+        self.root_url = f"http://127.0.0.1:{port}"
+        self.base_url = f"{self.root_url}{self.prefix}"
         return self
 
     async def __aexit__(self, *exc: object) -> None:
@@ -136,6 +143,25 @@ class FakeApi:
         task.status, task.error = ("failed", fail) if fail else ("succeeded", None)
 
     # -- shared behaviour ------------------------------------------------------------------
+
+    def media_url(self, name: str, cdn: str) -> str:
+        """Where a result file lives: ``cdn`` as documented, or this server when serving media."""
+        if self.serve_media_bytes is None:
+            return f"{cdn}/{name}"
+        # Bytes that differ per file, so a test can tell which one was uploaded.
+        seed = name.encode()
+        self.media[name] = (seed * (self.serve_media_bytes // len(seed) + 1))[
+            : self.serve_media_bytes
+        ]
+        return f"{self.root_url}/media/{name}"
+
+    async def _serve_media(self, request: web.Request) -> web.Response:
+        data = self.media.get(request.match_info["name"])
+        if data is None:
+            raise web.HTTPNotFound()
+        kind = {"mp4": "video/mp4", "png": "image/png", "jpg": "image/jpeg"}
+        extension = request.match_info["name"].rsplit(".", 1)[-1]
+        return web.Response(body=data, content_type=kind.get(extension, "application/octet-stream"))
 
     def new_id(self) -> int:
         return next(self._ids)
@@ -192,6 +218,8 @@ class FakeApi:
 
     @web.middleware
     async def _middleware(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+        if request.path.startswith("/media/"):
+            return await handler(request)
         body: Any = None
         if request.can_read_body:
             raw = await request.read()

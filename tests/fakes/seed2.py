@@ -67,7 +67,7 @@ class FakeSeed2(FakeApi):
         data: dict[str, Any] = {"id": int(task.id), "status": status, "points_cost": task.cost}
         if task.status == "succeeded":
             data["result"] = {
-                "video_url": f"https://cdn.seed2.io/videos/{task.id}.mp4",
+                "video_url": self.media_url(f"{task.id}.mp4", "https://cdn.seed2.io/videos"),
                 "duration": task.body.get("duration", 5),
             }
         if task.status == "failed":

@@ -12,6 +12,7 @@ from tests.fakes.base import FakeApi, Task
 
 # Video costs are not published; these only need to be stable so tests can count charges.
 _COSTS = {"seedance2": 30, "seedance": 20, "gpt-image-2": 6, "nano-banana-pro": 8}
+_CDN = "https://cdn.seedance2ai.test"
 _REQUIRED = {
     "seedance2": ("prompt",),
     "seedance": ("prompt",),
@@ -104,16 +105,14 @@ class FakeSeedance2AI(FakeApi):
         if task.status == "succeeded":
             if task.endpoint.startswith("seedance"):
                 output = {
-                    "video_url": f"https://cdn.seedance2ai.test/{task.id}.mp4",
-                    "last_frame_url": f"https://cdn.seedance2ai.test/{task.id}-last.jpg",
+                    "video_url": self.media_url(f"{task.id}.mp4", _CDN),
+                    "last_frame_url": f"{_CDN}/{task.id}-last.jpg",
                     "seed": 123,
                 }
             else:
                 count = int(task.body.get("batchCount", 1))
                 output = self.image_output or {
-                    "image_urls": [
-                        f"https://cdn.seedance2ai.test/{task.id}-{i}.png" for i in range(count)
-                    ]
+                    "image_urls": [self.media_url(f"{task.id}-{i}.png", _CDN) for i in range(count)]
                 }
         return {
             "id": task.id,

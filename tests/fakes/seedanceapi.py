@@ -90,7 +90,7 @@ class FakeSeedanceApi(FakeApi):
                 for k in ("prompt", "aspect_ratio", "resolution", "duration")
                 if k in task.body
             },
-            "response": [f"https://cdn.example.com/videos/{task.id}.mp4"]
+            "response": [self.media_url(f"{task.id}.mp4", "https://cdn.example.com/videos")]
             if task.status == "succeeded"
             else [],
             "error_message": task.error,

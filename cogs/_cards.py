@@ -1,0 +1,396 @@
+"""Embeds for a job: the public status card and the result posted when it ends.
+
+Pure builders (no HTTP): everything they show comes from the stored job, so a card or a result
+can be rebuilt hours later, after a restart, or for ``/jobs show``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+import discord
+
+from bot.jobs import Progress, ProgressKind
+from bot.models import endpoint
+from bot.providers import CostEstimate
+from bot.storage import Job, JobState
+from cogs._errors import MAX_CONTENT, clip, describe_job_failure
+from cogs._requests import ALL_MODELS, ModelChoice
+
+#: Discord's limit for an embed field value.
+FIELD_LIMIT = 1024
+#: How much of the prompt a card shows; the full prompt stays in Details.
+PROMPT_EXCERPT = 300
+
+COLOURS: dict[str, discord.Colour] = {
+    "queued": discord.Colour.light_grey(),
+    "submitted": discord.Colour.blurple(),
+    "running": discord.Colour.blue(),
+    "succeeded": discord.Colour.green(),
+    "failed": discord.Colour.red(),
+    "uncertain": discord.Colour.orange(),
+    "cancelled": discord.Colour.dark_grey(),
+}
+
+#: Request fields (Python names) -> how a card names them. Lists of URLs are counted instead.
+_LABELS: dict[str, str] = {
+    "model": "model",
+    "mode": "mode",
+    "type": "type",
+    "quality_tier": "quality",
+    "channel": "channel",
+    "aspect_ratio": "aspect ratio",
+    "ratio": "aspect ratio",
+    "image_size": "aspect ratio",
+    "resolution": "resolution",
+    "duration": "duration",
+    "batch_count": "images",
+    "output_format": "format",
+    "generate_audio": "audio",
+    "fixed_lens": "fixed lens",
+    "seed": "seed",
+}
+_INPUTS: dict[str, str] = {
+    "image_url": "start frame",
+    "end_image_url": "end frame",
+    "media_urls": "reference",
+    "image_urls": "input image",
+    "image_files": "image",
+    "video_files": "video",
+    "audio_files": "audio file",
+}
+_HIDDEN = frozenset({"prompt", "callback_url"})
+
+#: The footer of a result embed; also how a repeated delivery recognises one already posted.
+RESULT_FOOTER = "Job #{job_id}"
+_RESULT_FOOTER = re.compile(r"^Job #(\d+)$")
+CARD_FOOTER = "Job #{job_id} · status"
+
+
+def model_choice(endpoint_id: str, request: Mapping[str, Any]) -> ModelChoice | None:
+    """The /video or /image ``model`` choice a request was made with (seed2 has two)."""
+    for choice in ALL_MODELS.values():
+        if choice.endpoint_id == endpoint_id and all(
+            request.get(k) == v for k, v in choice.fixed.items()
+        ):
+            return choice
+    return None
+
+
+def title_of(endpoint_id: str, request: Mapping[str, Any]) -> str:
+    choice = model_choice(endpoint_id, request)
+    if choice is not None:
+        return choice.label
+    try:
+        return endpoint(endpoint_id).title
+    except KeyError:
+        return endpoint_id
+
+
+def model_title(job: Job) -> str:
+    """The model as the /video and /image ``model`` option names it."""
+    return title_of(job.endpoint, job.request)
+
+
+def media_kind(job: Job) -> str:
+    try:
+        return endpoint(job.endpoint).kind.value
+    except KeyError:
+        return "video" if job.video_url else "image"
+
+
+def excerpt(text: str, limit: int = PROMPT_EXCERPT) -> str:
+    flat = " ".join(text.split())
+    if len(flat) > limit:
+        flat = flat[: limit - 1].rstrip() + "…"
+    return discord.utils.escape_markdown(flat)
+
+
+def describe_duration(seconds: float) -> str:
+    """``42 s``, ``3 min 5 s``, ``1 h 2 min``."""
+    total = max(0, round(seconds))
+    hours, rest = divmod(total, 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours:
+        return f"{hours} h {minutes} min"
+    if minutes:
+        return f"{minutes} min {secs} s" if secs else f"{minutes} min"
+    return f"{secs} s"
+
+
+def describe_parameters(request: Mapping[str, Any], endpoint_id: str | None = None) -> str:
+    """The parameters that shape the result, one short phrase each (the prompt excluded, and
+    what the model's name already says)."""
+    choice = model_choice(endpoint_id, request) if endpoint_id else None
+    implied = set(choice.fixed) if choice else set()
+    parts: list[str] = []
+    for name, value in request.items():
+        if name in _HIDDEN or name in implied or value is None:
+            continue
+        if name in _INPUTS:
+            count = len(value) if isinstance(value, list) else 1
+            label = _INPUTS[name]
+            parts.append(
+                label if count == 1 and not isinstance(value, list) else f"{count} × {label}"
+            )
+            continue
+        label = _LABELS.get(name, name.replace("_", " "))
+        if isinstance(value, bool):
+            parts.append(f"{label} {'on' if value else 'off'}")
+        elif name == "duration":
+            parts.append(f"{label} {value} s")
+        else:
+            parts.append(f"{label} {value}")
+    return " · ".join(parts) or "defaults"
+
+
+def _status_line(job: Job, progress: Progress | None) -> tuple[str, str]:
+    """(colour key, what the card says about the job's state)."""
+    kind = progress.kind if progress else None
+    if kind is ProgressKind.CANCELLED or job.state is JobState.CANCELLED:
+        return "cancelled", "Cancelled before it was sent. Nothing was charged."
+    if kind is ProgressKind.UNCERTAIN or job.state is JobState.UNCERTAIN:
+        return "uncertain", "The provider did not confirm this job. See the message below."
+    if job.state is JobState.FAILED or (job.state is JobState.DELIVERED and job.error_code):
+        return "failed", "Failed. The reason is posted below."
+    if job.state in (JobState.SUCCEEDED, JobState.DELIVERED):
+        took = _took(job)
+        return "succeeded", f"Done{f' in {took}' if took else ''}. The result is posted below."
+    if kind is ProgressKind.QUEUED or job.state is JobState.QUEUED:
+        position = progress.queue_position if progress else None
+        if position == 1:
+            return "queued", "Queued: next to start."
+        if position:
+            return "queued", f"Queued: {position - 1} of your jobs ahead of it."
+        return "queued", "Queued."
+    if job.state is JobState.SUBMITTING or kind is ProgressKind.SUBMITTED:
+        return "submitted", "Sent to the provider; waiting for it to start."
+    elapsed = progress.elapsed if progress else None
+    line = "Generating"
+    if elapsed is not None:
+        line += f": {describe_duration(elapsed)} so far"
+    if job.submitted_at:
+        # A Discord timestamp keeps counting on every client between two edits of the card.
+        line += f" (started <t:{int(job.submitted_at)}:R>)"
+    return "running", line + "."
+
+
+def _took(job: Job) -> str | None:
+    start = job.submitted_at or job.created_at
+    if job.finished_at is None or not start:
+        return None
+    return describe_duration(job.finished_at - start)
+
+
+def status_embed(job: Job, progress: Progress | None, cost: CostEstimate | None) -> discord.Embed:
+    """The public status card of ``job`` at ``progress``."""
+    colour, status = _status_line(job, progress)
+    return _card(
+        job.endpoint,
+        job.request,
+        owner_id=job.owner_id,
+        status=status,
+        colour=colour,
+        cost=cost,
+        footer=CARD_FOOTER.format(job_id=job.id),
+    )
+
+
+def starting_embed(
+    endpoint_id: str,
+    request: Mapping[str, Any],
+    cost: CostEstimate | None,
+    owner_id: int | None = None,
+) -> discord.Embed:
+    """The card shown before the job exists (between the command and ``enqueue``)."""
+    return _card(
+        endpoint_id,
+        request,
+        owner_id=owner_id,
+        status="Preparing…",
+        colour="queued",
+        cost=cost,
+        footer="Status",
+    )
+
+
+def _card(
+    endpoint_id: str,
+    request: Mapping[str, Any],
+    *,
+    owner_id: int | None,
+    status: str,
+    colour: str,
+    cost: CostEstimate | None,
+    footer: str,
+) -> discord.Embed:
+    try:
+        kind = endpoint(endpoint_id).kind.value
+    except KeyError:
+        kind = "generation"
+    embed = discord.Embed(
+        title=f"{title_of(endpoint_id, request)} · {kind}",
+        description=excerpt(str(request.get("prompt", ""))),
+        colour=COLOURS[colour],
+    )
+    embed.add_field(name="Status", value=status, inline=False)
+    parameters = describe_parameters(request, endpoint_id)
+    embed.add_field(name="Parameters", value=_clip(parameters), inline=False)
+    if cost is not None:
+        embed.add_field(name="Cost estimate", value=str(cost), inline=True)
+    if owner_id is not None:
+        embed.add_field(name="Requested by", value=f"<@{owner_id}>", inline=True)
+    embed.set_footer(text=footer)
+    return embed
+
+
+def _credits(job: Job) -> str:
+    if job.credits_charged is None and job.credits_refunded is None:
+        return "not reported"
+    parts = []
+    if job.credits_charged is not None:
+        parts.append(f"{job.credits_charged:,} charged")
+    if job.credits_refunded:
+        parts.append(f"{job.credits_refunded:,} refunded")
+    return ", ".join(parts) or "none"
+
+
+def result_kind(job: Job) -> str:
+    """``succeeded``, ``failed`` or ``uncertain``: what a result message has to say."""
+    if job.state is JobState.UNCERTAIN:
+        return "uncertain"
+    if job.video_url or job.image_urls:
+        return "succeeded"
+    return "failed"
+
+
+def failure_of(job: Job) -> Job:
+    """The job as a failure, also when the provider said it succeeded but sent no file."""
+    if job.error_code or job.error_message:
+        return job
+    return replace(job, error_code="no_media")
+
+
+def result_embed(job: Job) -> discord.Embed:
+    """The embed under a job's result: the prompt, model, seed, credits, time and the job id.
+
+    What happened (and what to do) is in the message text, which shows even where embeds don't.
+    """
+    kind = result_kind(job)
+    title = model_title(job)
+    heading = {"succeeded": "done", "failed": "failed", "uncertain": "not confirmed"}[kind]
+    embed = discord.Embed(
+        title=f"{title} · {heading}",
+        description=excerpt(str(job.request.get("prompt", ""))),
+        colour=COLOURS[kind],
+    )
+    embed.add_field(name="Model", value=title, inline=True)
+    if kind == "succeeded":
+        seed = str(job.seed) if job.seed is not None else "not reported"
+        embed.add_field(name="Seed", value=seed, inline=True)
+    embed.add_field(name="Credits", value=_credits(job), inline=True)
+    took = _took(job)
+    if took and kind != "uncertain":
+        embed.add_field(name="Took", value=took, inline=True)
+    embed.set_footer(text=RESULT_FOOTER.format(job_id=job.id))
+    return embed
+
+
+def result_job_id(embed: discord.Embed) -> int | None:
+    """The job a result embed belongs to (None for anything else, status cards included)."""
+    match = _RESULT_FOOTER.match(embed.footer.text or "")
+    return int(match.group(1)) if match else None
+
+
+def _clip(text: str, limit: int = FIELD_LIMIT) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+# -- result messages ------------------------------------------------------------------------
+
+
+class LinkReason(StrEnum):
+    """Why a result file is posted as a link rather than uploaded."""
+
+    TOO_LARGE = "too_large"
+    #: Each file fits, but Discord refused them together in one message (HTTP 413).
+    TOGETHER_TOO_LARGE = "together_too_large"
+    UNREACHABLE = "unreachable"
+
+
+@dataclass(frozen=True)
+class Media:
+    """One result file: downloaded to ``path``, or only a link (and why)."""
+
+    url: str
+    filename: str
+    path: Path | None = None
+    #: Bytes, where known (downloaded, or announced by the server).
+    size: int | None = None
+    link_reason: LinkReason | None = None
+
+
+def describe_size(size: int) -> str:
+    return f"{size / 1024 / 1024:.1f} MB" if size % (1024 * 1024) else f"{size // (1024 * 1024)} MB"
+
+
+def result_text(job: Job, media: Sequence[Media], limit: int, *, mention: bool) -> list[str]:
+    """The lines of a result message: what happened, links with why they are links, what to do."""
+    who = f"<@{job.owner_id}> " if mention else ""
+    kind = result_kind(job)
+    if kind == "failed":
+        return [_sentence(who, f"job #{job.id} failed."), describe_job_failure(failure_of(job))]
+    if kind == "uncertain":
+        return [
+            _sentence(
+                who,
+                f"the provider did not confirm job #{job.id}, so it may or may not be generating.",
+            ),
+            describe_job_failure(job),
+            "If your dashboard at the provider does not list it, start it again.",
+        ]
+    noun = media_kind(job)
+    headline = (
+        f"your {noun} is ready." if len(media) == 1 else f"your {len(media)} {noun}s are ready."
+    )
+    lines = [_sentence(who, headline)]
+    for index, item in enumerate(media, start=1):
+        if item.link_reason is None:
+            continue
+        what = f"the {noun}" if len(media) == 1 else f"{noun} {index}"
+        size = f" ({describe_size(item.size)})" if item.size else ""
+        if item.link_reason is LinkReason.TOO_LARGE:
+            why = (
+                f"{what.capitalize()} is too large to upload here{size}: the limit is "
+                f"{describe_size(limit)}, so here is a link instead:"
+            )
+        elif item.link_reason is LinkReason.TOGETHER_TOO_LARGE:
+            why = f"The files are too large to upload together, so here is a link to {what}:"
+        else:
+            why = f"I could not download {what} from the provider, so here is its link:"
+        lines.append(f"{why} {item.url}")
+    if len(lines) > 1:
+        lines.append("-# Provider links expire after a while: download the file soon.")
+    return lines
+
+
+def _sentence(who: str, text: str) -> str:
+    return f"{who}{text}" if who else text[0].upper() + text[1:]
+
+
+def message_texts(lines: Sequence[str]) -> list[str]:
+    """``lines`` packed into as few messages of at most 2,000 characters as possible."""
+    messages: list[str] = []
+    current = ""
+    for line in (clip(line) for line in lines):
+        candidate = f"{current}\n{line}" if current else line
+        if len(candidate) > MAX_CONTENT:
+            messages.append(current)
+            candidate = line
+        current = candidate
+    return [*messages, current] if current or not messages else messages

@@ -1,0 +1,600 @@
+"""The Discord side of the job engine: status cards, threads, results and their fallbacks.
+
+Everything here talks to Discord with the bot token (channel and thread messages, message
+edits), never with an interaction's webhook: a result may arrive hours after the command, long
+after the interaction token has expired.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import math
+import mimetypes
+import re
+import tempfile
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from dataclasses import replace
+from pathlib import Path
+from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
+
+import aiohttp
+import discord
+
+from bot.jobs import DeliveryOutcome, Progress, ProgressKind
+from bot.models import ProviderRequest, endpoint, endpoint_for
+from bot.providers import CostEstimate
+from bot.storage import Job
+from cogs._cards import (
+    LinkReason,
+    Media,
+    media_kind,
+    message_texts,
+    result_embed,
+    result_job_id,
+    result_text,
+    starting_embed,
+    status_embed,
+)
+from cogs._requests import ModelChoice
+
+if TYPE_CHECKING:
+    from bot.app import SeedanceBot
+
+log = logging.getLogger(__name__)
+
+#: Discord's upload limit where the guild is unknown (DMs, uncached guilds): 10 MiB.
+DEFAULT_UPLOAD_LIMIT = discord.utils.DEFAULT_FILE_SIZE_LIMIT_BYTES
+#: Seconds between two edits of one job's status card.
+CARD_EDIT_INTERVAL = 5.0
+#: How many recent messages a repeated delivery searches for a result already posted.
+HISTORY_DEPTH = 50
+#: Discord takes at most this many files in one message.
+MAX_FILES = 10
+_CHUNK = 64 * 1024
+_FINAL = frozenset({ProgressKind.FINISHED, ProgressKind.UNCERTAIN, ProgressKind.CANCELLED})
+#: Channel types a thread can be started in from a message.
+_THREADABLE = frozenset({discord.ChannelType.text, discord.ChannelType.news})
+_THREADS = frozenset(
+    {
+        discord.ChannelType.public_thread,
+        discord.ChannelType.private_thread,
+        discord.ChannelType.news_thread,
+    }
+)
+_DIRECT = frozenset({discord.ChannelType.private, discord.ChannelType.group})
+_MEDIA_SUFFIXES = frozenset({".mp4", ".mov", ".webm", ".png", ".jpg", ".jpeg", ".webp", ".gif"})
+
+InteractionChannel = (
+    discord.abc.GuildChannel
+    | discord.Thread
+    | discord.DMChannel
+    | discord.GroupChannel
+    | discord.abc.PrivateChannel
+    | discord.PartialMessageable
+    | None
+)
+Clock = Callable[[], float]
+Sleep = Callable[[float], Awaitable[None]]
+
+
+def outcome_of(error: discord.HTTPException) -> DeliveryOutcome:
+    """RETRY for what may pass (429, 5xx), else UNDELIVERABLE.
+
+    Among the latter: 403 Missing Access (50001), Missing Permissions (50013), Cannot send
+    messages to this user (50007); 404 Unknown Channel (10003); 400 Thread is archived (50083).
+    """
+    if error.status == 429 or error.status >= 500:
+        return DeliveryOutcome.RETRY
+    # 403 (Missing Access/Permissions, DMs closed), 404 (channel or thread deleted), 400 (an
+    # archived thread, or a body Discord refuses): trying the same thing again cannot help.
+    return DeliveryOutcome.UNDELIVERABLE
+
+
+class CardThrottle:
+    """At most one status-card edit per job every ``interval`` seconds; final states at once.
+
+    Updates arriving inside the window replace each other, so only the latest is sent when the
+    window opens. ``publish`` never waits for Discord: each job's edits run in its own task.
+    """
+
+    def __init__(
+        self,
+        edit: Callable[[Progress], Awaitable[None]],
+        *,
+        interval: float = CARD_EDIT_INTERVAL,
+        clock: Clock = time.monotonic,
+        sleep: Sleep = asyncio.sleep,
+    ) -> None:
+        self._edit = edit
+        self._interval = interval
+        self._clock = clock
+        self._sleep = sleep
+        self._pending: dict[int, Progress] = {}
+        self._wake: dict[int, asyncio.Event] = {}
+        self._workers: dict[int, asyncio.Task[None]] = {}
+
+    def submit(self, progress: Progress) -> None:
+        job_id = progress.job.id
+        self._pending[job_id] = progress
+        if job_id in self._workers:
+            if progress.kind in _FINAL:
+                self._wake[job_id].set()
+            return
+        self._wake[job_id] = asyncio.Event()
+        task = asyncio.create_task(self._run(job_id), name=f"status-card-{job_id}")
+        self._workers[job_id] = task
+        task.add_done_callback(_log_crash)
+
+    @property
+    def busy(self) -> bool:
+        """Whether any edit is waiting or running (for tests and shutdown)."""
+        return bool(self._workers)
+
+    async def aclose(self) -> None:
+        """Drop updates not sent yet; called when the bot shuts down."""
+        self._pending.clear()
+        tasks = list(self._workers.values())
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+    async def _run(self, job_id: int) -> None:
+        # The worker lives until the window after its last edit has passed, so the time of that
+        # edit needs no bookkeeping outside it.
+        last = -math.inf
+        try:
+            while True:
+                progress = self._pending.get(job_id)
+                now = self._clock()
+                opens = last + self._interval
+                if progress is None:
+                    if now >= opens:
+                        return
+                    await self._wait(job_id, opens - now)
+                    continue
+                if progress.kind not in _FINAL and now < opens:
+                    await self._wait(job_id, opens - now)
+                    continue
+                del self._pending[job_id]
+                last = now
+                try:
+                    await self._edit(progress)
+                except Exception:
+                    log.exception("Editing the status card of job %d failed", job_id)
+                if progress.kind in _FINAL and job_id not in self._pending:
+                    return
+        finally:
+            self._workers.pop(job_id, None)
+            self._wake.pop(job_id, None)
+
+    async def _wait(self, job_id: int, seconds: float) -> None:
+        """Sleep ``seconds``, or less if a final update arrives meanwhile."""
+        wake = self._wake[job_id]
+        sleeper = asyncio.ensure_future(self._sleep(seconds))
+        woken = asyncio.ensure_future(wake.wait())
+        try:
+            await asyncio.wait({sleeper, woken}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            sleeper.cancel()
+            woken.cancel()
+            await asyncio.gather(sleeper, woken, return_exceptions=True)
+        wake.clear()
+
+
+def _log_crash(task: asyncio.Task[None]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.error("Status card task %s crashed", task.get_name(), exc_info=task.exception())
+
+
+class DiscordDelivery:
+    """The engine's :class:`~bot.jobs.DeliveryPort` for Discord, over the bot token only."""
+
+    def __init__(
+        self,
+        bot: SeedanceBot,
+        *,
+        views: Callable[[Job], discord.ui.View | None] | None = None,
+        card_interval: float = CARD_EDIT_INTERVAL,
+        clock: Clock = time.monotonic,
+        sleep: Sleep = asyncio.sleep,
+    ) -> None:
+        self._bot = bot
+        #: The buttons under a result (persistent views), if any.
+        self.views = views
+        self.cards = CardThrottle(self._edit_card, interval=card_interval, clock=clock, sleep=sleep)
+        #: Jobs whose card can no longer be edited (deleted, or no access): not tried again.
+        self._lost_cards: set[int] = set()
+
+    async def aclose(self) -> None:
+        """Stop the status-card tasks (when the bot shuts down)."""
+        await self.cards.aclose()
+
+    # -- the status card -----------------------------------------------------------------------
+
+    def estimate(self, job: Job) -> CostEstimate | None:
+        """The documented price of the job's request, or None (unknown, or not published)."""
+        try:
+            return self._estimate(endpoint(job.endpoint).request_model.parse(job.request))
+        except Exception:  # a card must never fail because of its price line
+            log.debug("No cost estimate for job %d", job.id, exc_info=True)
+            return None
+
+    def _estimate(self, request: ProviderRequest) -> CostEstimate | None:
+        client = self._bot.clients.get(endpoint_for(request).provider)
+        return client.estimate_cost(request) if client is not None else None
+
+    def status_card(self, job: Job, progress: Progress | None = None) -> discord.Embed:
+        """The public status card of ``job``: prompt, model, parameters, cost, state."""
+        return status_embed(job, progress, self.estimate(job))
+
+    def starting_card(
+        self, choice: ModelChoice | None, request: ProviderRequest, owner_id: int | None = None
+    ) -> discord.Embed:
+        """The card to post before ``enqueue``; the job's first progress event replaces it."""
+        try:
+            cost = self._estimate(request)
+        except Exception:  # a card must never fail because of its price line
+            log.debug("No cost estimate for a starting card", exc_info=True)
+            cost = None
+        endpoint_id = choice.endpoint_id if choice else endpoint_for(request).id
+        data = request.model_dump(mode="json", exclude_none=True)
+        return starting_embed(endpoint_id, data, cost, owner_id)
+
+    async def open_thread(
+        self,
+        card_message: discord.Message,
+        job: Job | ProviderRequest | str,
+        *,
+        channel: InteractionChannel,
+        app_permissions: discord.Permissions | None = None,
+    ) -> int | None:
+        """:func:`open_thread`, for callers that hold the bot."""
+        return await open_thread(
+            card_message, job, channel=channel, app_permissions=app_permissions
+        )
+
+    @staticmethod
+    def missing_permissions(
+        app_permissions: discord.Permissions, channel: InteractionChannel
+    ) -> list[str]:
+        """:func:`missing_permissions`, for callers that hold the bot."""
+        return missing_permissions(app_permissions, channel)
+
+    async def publish(self, event: Progress) -> None:
+        destination = event.job.destination
+        if destination.message_id is None or destination.channel_id is None:
+            return
+        try:
+            self.cards.submit(event)
+        except Exception:  # never into the engine
+            log.exception("Could not queue a card update for job %d", event.job.id)
+
+    async def _edit_card(self, progress: Progress) -> None:
+        job = progress.job
+        destination = job.destination
+        if job.id in self._lost_cards:
+            if progress.kind in _FINAL:
+                self._lost_cards.discard(job.id)
+            return
+        assert destination.channel_id is not None
+        assert destination.message_id is not None
+        channel = self._bot.get_partial_messageable(
+            destination.channel_id, guild_id=destination.guild_id
+        )
+        message = channel.get_partial_message(destination.message_id)
+        try:
+            await message.edit(embed=self.status_card(job, progress))
+        except (discord.Forbidden, discord.NotFound) as error:
+            if progress.kind not in _FINAL:
+                self._lost_cards.add(job.id)
+            log.warning("Status card of job %d cannot be edited: %s", job.id, error)
+        except (discord.HTTPException, aiohttp.ClientError, TimeoutError) as error:
+            log.warning("Status card of job %d not edited this time: %s", job.id, error)
+
+    # -- results -------------------------------------------------------------------------------
+
+    async def deliver(self, job: Job, *, repeat: bool) -> DeliveryOutcome:
+        destination = job.destination
+        # The thread first; if it is gone, locked or closed to the bot, the channel it grew from.
+        targets = list(
+            dict.fromkeys(t for t in (destination.thread_id, destination.channel_id) if t)
+        )
+        outcome = DeliveryOutcome.UNDELIVERABLE
+        for target in targets:
+            channel = self._channel(target, destination.guild_id)
+            try:
+                if repeat and await self._already_posted(channel, job):
+                    log.info("Job %d was already posted in %d", job.id, target)
+                    return DeliveryOutcome.DELIVERED
+                await self.send_result(channel, job, limit=self.upload_limit(destination.guild_id))
+            except discord.HTTPException as error:
+                outcome = outcome_of(error)
+                log.warning(
+                    "Job %d not delivered in %d (HTTP %d, code %d): %s",
+                    job.id, target, error.status, error.code, error.text,
+                )  # fmt: skip
+                if outcome is DeliveryOutcome.RETRY:
+                    return outcome
+                continue
+            except (aiohttp.ClientError, TimeoutError, OSError) as error:
+                log.warning("Job %d not delivered in %d: %r", job.id, target, error)
+                return DeliveryOutcome.RETRY
+            log.info("Job %d delivered in %d", job.id, target)
+            return DeliveryOutcome.DELIVERED
+        return outcome
+
+    async def deliver_fallback(self, job: Job) -> DeliveryOutcome:
+        """DM the owner the result, saying it could not be posted where it was asked for."""
+        where = job.destination.thread_id or job.destination.channel_id
+        note = (
+            f"I could not post this in <#{where}> (it is gone, or I may not post there), so here it is."
+            if where
+            else "I could not post this where you asked for it, so here it is."
+        )
+        try:
+            user = self._bot.get_user(job.owner_id) or await self._bot.fetch_user(job.owner_id)
+            dm = user.dm_channel or await user.create_dm()
+            if await self._already_posted(dm, job):
+                return DeliveryOutcome.DELIVERED
+            await self.send_result(dm, job, mention=False, note=note, limit=DEFAULT_UPLOAD_LIMIT)
+        except discord.HTTPException as error:
+            # Closed DMs (50007) and an unknown user stay that way: the job is kept for /jobs show.
+            log.warning(
+                "Job %d not delivered by DM (HTTP %d, code %d): %s",
+                job.id, error.status, error.code, error.text,
+            )  # fmt: skip
+            return outcome_of(error)
+        except (aiohttp.ClientError, TimeoutError, OSError) as error:
+            log.warning("Job %d not delivered by DM: %r", job.id, error)
+            return DeliveryOutcome.RETRY
+        log.info("Job %d delivered to its owner by DM", job.id)
+        return DeliveryOutcome.DELIVERED
+
+    def upload_limit(self, guild_id: int | None) -> int:
+        """Largest file the bot may upload where the job was asked for."""
+        guild = self._bot.get_guild(guild_id) if guild_id else None
+        return guild.filesize_limit if guild is not None else DEFAULT_UPLOAD_LIMIT
+
+    async def send_result(
+        self,
+        channel: discord.abc.Messageable,
+        job: Job,
+        *,
+        mention: bool = True,
+        note: str | None = None,
+        limit: int = DEFAULT_UPLOAD_LIMIT,
+    ) -> discord.Message:
+        """Post ``job``'s result in ``channel``: files that fit, links for the rest, the embed.
+
+        Raises what Discord raises; used by ``deliver``, ``deliver_fallback`` and ``/jobs show``.
+        """
+        mentions = (
+            discord.AllowedMentions(
+                users=[discord.Object(job.owner_id)], everyone=False, roles=False
+            )
+            if mention
+            else discord.AllowedMentions.none()
+        )
+        embed = result_embed(job)
+        view = self.views(job) if self.views is not None else None
+        async with self._downloads(job, limit) as media:
+            lines = [*([note] if note else []), *result_text(job, media, limit, mention=mention)]
+            uploads = [m for m in media if m.path is not None][:MAX_FILES]
+            try:
+                return await self._send(channel, lines, embed, uploads, mentions, view)
+            except discord.HTTPException as error:
+                if error.status != 413 or not uploads:
+                    raise
+            # Discord refused the upload as a whole (the files together are too large).
+            links = [
+                m
+                if m.link_reason
+                else replace(m, path=None, link_reason=LinkReason.TOGETHER_TOO_LARGE)
+                for m in media
+            ]
+            lines = [*([note] if note else []), *result_text(job, links, limit, mention=mention)]
+            return await self._send(channel, lines, embed, [], mentions, view)
+
+    async def _send(
+        self,
+        channel: discord.abc.Messageable,
+        lines: Sequence[str],
+        embed: discord.Embed,
+        uploads: Sequence[Media],
+        mentions: discord.AllowedMentions,
+        view: discord.ui.View | None,
+    ) -> discord.Message:
+        first, *rest = message_texts(lines)
+        files = [discord.File(m.path, filename=m.filename) for m in uploads if m.path]
+        if view is None:
+            message = await channel.send(first, embed=embed, files=files, allowed_mentions=mentions)
+        else:
+            message = await channel.send(
+                first, embed=embed, files=files, allowed_mentions=mentions, view=view
+            )
+        for text in rest:  # links too long for one message
+            await channel.send(text, allowed_mentions=discord.AllowedMentions.none())
+        return message
+
+    async def _already_posted(self, channel: discord.abc.Messageable, job: Job) -> bool:
+        me = self._bot.user
+        try:
+            async for message in channel.history(limit=HISTORY_DEPTH):
+                if message.id == job.destination.message_id:
+                    continue  # the status card
+                if (me is None or message.author.id == me.id) and any(
+                    result_job_id(embed) == job.id for embed in message.embeds
+                ):
+                    return True
+        except discord.Forbidden:
+            # Without Read Message History the check is impossible; a duplicate beats a loss.
+            log.warning("Cannot read history of %s to check job %d", channel, job.id)
+        return False
+
+    def _channel(self, channel_id: int, guild_id: int | None) -> discord.abc.Messageable:
+        cached = self._bot.get_channel(channel_id)
+        if isinstance(cached, discord.abc.Messageable):
+            return cached
+        return self._bot.get_partial_messageable(channel_id, guild_id=guild_id)
+
+    # -- media ---------------------------------------------------------------------------------
+
+    @contextlib.asynccontextmanager
+    async def _downloads(self, job: Job, limit: int) -> AsyncIterator[list[Media]]:
+        urls = [*([job.video_url] if job.video_url else []), *job.image_urls]
+        with tempfile.TemporaryDirectory(prefix=f"job-{job.id}-") as directory:
+            media = []
+            for index, url in enumerate(urls, start=1):
+                stem = f"job-{job.id}" if len(urls) == 1 else f"job-{job.id}-{index}"
+                media.append(await self._download(url, Path(directory), stem, job, limit))
+            yield media
+
+    async def _download(self, url: str, directory: Path, stem: str, job: Job, limit: int) -> Media:
+        """Stream ``url`` to a file in ``directory``, giving up as soon as it exceeds ``limit``."""
+        fallback = _filename(stem, url, None, media_kind(job))
+        if urlsplit(url).scheme not in ("http", "https"):
+            return Media(url, fallback, link_reason=LinkReason.UNREACHABLE)
+        timeout = aiohttp.ClientTimeout(
+            total=None, sock_connect=self._bot.settings.http_timeout_seconds,
+            sock_read=self._bot.settings.http_timeout_seconds,
+        )  # fmt: skip
+        try:
+            async with self._bot.session.get(url, timeout=timeout) as response:
+                if response.status != 200:
+                    log.warning("Job %d: media download got HTTP %d", job.id, response.status)
+                    return Media(url, fallback, link_reason=LinkReason.UNREACHABLE)
+                name = _filename(stem, url, response.content_type, media_kind(job))
+                announced = response.content_length
+                if announced is not None and announced > limit:
+                    response.close()
+                    return Media(url, name, size=announced, link_reason=LinkReason.TOO_LARGE)
+                path = directory / name
+                size = 0
+                with path.open("wb") as out:
+                    async for chunk in response.content.iter_chunked(_CHUNK):
+                        size += len(chunk)
+                        if size > limit:
+                            response.close()  # stop the transfer, not just the reading
+                            return Media(url, name, link_reason=LinkReason.TOO_LARGE)
+                        out.write(chunk)
+                return Media(url, name, path=path, size=size)
+        except (aiohttp.ClientError, TimeoutError, OSError) as error:
+            log.warning("Job %d: media download failed: %r", job.id, error)
+            return Media(url, fallback, link_reason=LinkReason.UNREACHABLE)
+
+
+def _filename(stem: str, url: str, content_type: str | None, kind: str) -> str:
+    suffix = Path(urlsplit(url).path).suffix.lower()
+    if suffix not in _MEDIA_SUFFIXES:
+        guessed = mimetypes.guess_extension(content_type or "") if content_type else None
+        suffix = guessed if guessed in _MEDIA_SUFFIXES else (".mp4" if kind == "video" else ".png")
+    return f"{stem}{suffix}"
+
+
+# -- threads and permissions, for the commands that create a card --------------------------------
+
+
+def thread_name(prompt: str, job_id: int | None = None) -> str:
+    """A thread title from the prompt: one line, no mentions, at most 100 characters."""
+    text = re.sub(r"<(?:@[!&]?|#)\d+>|@(everyone|here)", " ", prompt)
+    text = " ".join(re.sub(r"[\x00-\x1f\x7f]", " ", text).split()).strip(" -_*~`|>#")
+    if len(text) > 100:
+        cut = text[:99]
+        text = (cut.rsplit(" ", 1)[0] if " " in cut[50:] else cut).rstrip(" ,.;:") + "…"
+    return text or (f"Job #{job_id}" if job_id else "Generation")
+
+
+def _channel_type(channel: InteractionChannel) -> discord.ChannelType | None:
+    kind = getattr(channel, "type", None)
+    return kind if isinstance(kind, discord.ChannelType) else None
+
+
+async def open_thread(
+    card_message: discord.Message,
+    job: Job | ProviderRequest | str,
+    *,
+    channel: InteractionChannel,
+    app_permissions: discord.Permissions | None = None,
+) -> int | None:
+    """Start a public thread from the status card; None to deliver in the channel itself.
+
+    ``job`` names the thread from its prompt; the request or the prompt alone will do when the
+    job does not exist yet (the thread id goes into the job's destination). No thread where one cannot exist
+    (a thread, a forum, a DM, a voice or stage chat), nor where the bot may not create one or
+    may not post in it.
+    """
+    if _channel_type(channel) not in _THREADABLE:
+        return None
+    if app_permissions is not None and not (
+        app_permissions.create_public_threads and app_permissions.send_messages_in_threads
+    ):
+        return None
+    if isinstance(job, Job):
+        prompt = str(job.request.get("prompt", ""))
+    else:
+        prompt = job if isinstance(job, str) else str(getattr(job, "prompt", ""))
+    name = thread_name(prompt, job.id if isinstance(job, Job) else None)
+    try:
+        if isinstance(channel, discord.TextChannel):  # NewsChannel is a TextChannel too
+            # Works when the card came back without guild data (e.g. a partial message).
+            thread = await channel.create_thread(name=name, message=card_message)
+        else:
+            thread = await card_message.create_thread(name=name)
+    except discord.HTTPException as error:
+        log.info(
+            "Card %d: no thread (HTTP %d, code %d); results go to the channel",
+            card_message.id, error.status, error.code,
+        )  # fmt: skip
+        return None
+    except ValueError:  # the card carries no guild (not cached): nowhere to start one
+        return None
+    return thread.id
+
+
+#: Permission attribute -> its name in Discord's settings.
+_PERMISSION_NAMES = {
+    "send_messages": "Send Messages",
+    "send_messages_in_threads": "Send Messages in Threads",
+    "embed_links": "Embed Links",
+    "attach_files": "Attach Files",
+    "create_public_threads": "Create Public Threads",
+}
+
+
+def missing_permissions(
+    app_permissions: discord.Permissions, channel: InteractionChannel
+) -> list[str]:
+    """The permissions the bot lacks here to show a card, a thread and the result (names as in
+    Discord's settings). Thread permissions count only where a thread would be created."""
+    kind = _channel_type(channel)
+    if kind in _DIRECT:
+        return []
+    if kind in _THREADS:
+        needed = ["send_messages_in_threads", "embed_links", "attach_files"]
+    else:
+        needed = ["send_messages", "embed_links", "attach_files"]
+        if kind in _THREADABLE:
+            needed += ["create_public_threads", "send_messages_in_threads"]
+    return [_PERMISSION_NAMES[name] for name in needed if not getattr(app_permissions, name)]
+
+
+def describe_missing_permissions(missing: Sequence[str]) -> str:
+    """What a member is told when ``missing_permissions`` found something ('' when nothing)."""
+    if not missing:
+        return ""
+    effects = {
+        "Send Messages": "I cannot post the result here, so it will come to you by DM",
+        "Send Messages in Threads": "I cannot post in threads, so the result goes to the channel (or your DMs)",
+        "Create Public Threads": "the result will be posted in this channel instead of a thread",
+        "Attach Files": "results will be links instead of files",
+        "Embed Links": "the status card and result details will not show",
+    }
+    lines = [
+        f"I am missing permissions here: {', '.join(missing)}. Until a server admin grants them:"
+    ]
+    lines += [f"• {effects[name]}" for name in missing if name in effects]
+    return "\n".join(lines)

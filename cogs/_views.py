@@ -1,0 +1,324 @@
+"""Buttons on results that keep working after a restart (discord.py DynamicItem).
+
+Each button's custom id carries only the job id; everything else is read from the database
+when it is pressed, days later if need be.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+from typing import TYPE_CHECKING, Any
+
+import discord
+
+from bot.models import MediaKind, endpoint
+from bot.storage import Job, JobState
+from cogs._errors import clip, reply
+from cogs._inputs import fresh_links, is_discord_cdn
+from cogs._requests import ALL_MODELS, Attachment, Inputs, ModelChoice, build_request, default_model
+
+if TYPE_CHECKING:
+    from bot.app import SeedanceBot
+
+log = logging.getLogger(__name__)
+
+EXTEND_PREFIX = "Continue from the supplied previous clip. "
+
+
+def choice_for(job: Job) -> ModelChoice:
+    """The /video or /image model choice a stored job was made with."""
+    for choice in ALL_MODELS.values():
+        if choice.endpoint_id == job.endpoint and all(
+            job.request.get(k) == v for k, v in choice.fixed.items()
+        ):
+            return choice
+    raise LookupError(job.endpoint)
+
+
+async def _job(interaction: discord.Interaction, job_id: int) -> Job | None:
+    bot: SeedanceBot = interaction.client  # type: ignore[assignment]
+    job = await bot.jobs.get(job_id)
+    if job is None:
+        await reply(interaction, f"Job #{job_id} no longer exists.")
+    return job
+
+
+async def _card_attachments(bot: SeedanceBot, job: Job) -> list[discord.Attachment]:
+    """The status card's files, freshly signed (the inputs a re-roll needs)."""
+    if job.destination.channel_id is None or job.destination.message_id is None:
+        return []
+    try:
+        channel = bot.get_partial_messageable(job.destination.channel_id)
+        card = await channel.fetch_message(job.destination.message_id)
+    except discord.HTTPException:
+        return []
+    return list(card.attachments)
+
+
+def _result_file(interaction: discord.Interaction, kind: str) -> str | None:
+    """A freshly signed link to the result file on the clicked message, if it was uploaded."""
+    for attachment in interaction.message.attachments if interaction.message else []:
+        if (attachment.content_type or "").startswith(kind):
+            return attachment.url
+    return None
+
+
+async def _start(interaction: discord.Interaction, choice: ModelChoice, request: Any) -> None:
+    from cogs._generate import queue_request
+
+    await queue_request(interaction, choice, request)
+
+
+class RerollButton(
+    discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"job:reroll:(?P<id>\d+)"
+):
+    """Same parameters, a new seed, charged to whoever presses it."""
+
+    def __init__(self, job_id: int) -> None:
+        super().__init__(
+            discord.ui.Button(
+                label="Re-roll", emoji="🎲", style=discord.ButtonStyle.primary,
+                custom_id=f"job:reroll:{job_id}",
+            )
+        )  # fmt: skip
+        self.job_id = job_id
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: Any
+    ) -> RerollButton:
+        return cls(int(match["id"]))
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        job = await _job(interaction, self.job_id)
+        if job is None:
+            return
+        bot: SeedanceBot = interaction.client  # type: ignore[assignment]
+        choice = choice_for(job)
+        data = fresh_links(job.request, await _card_attachments(bot, job))
+        if (
+            "seed" in choice.request_model.model_fields
+            and data.get("channel") != "real"
+            and (data.get("quality_tier") != "mini")
+        ):
+            data["seed"] = random.randint(0, 4_294_967_295)
+        await _start(interaction, choice, choice.request_model.parse(data))
+
+
+class ExtendButton(
+    discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"job:extend:(?P<id>\d+)"
+):
+    """Seedance 2: continue from this clip, per the prompt guide."""
+
+    def __init__(self, job_id: int) -> None:
+        super().__init__(
+            discord.ui.Button(label="Extend", emoji="⏩", custom_id=f"job:extend:{job_id}")
+        )
+        self.job_id = job_id
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: Any
+    ) -> ExtendButton:
+        return cls(int(match["id"]))
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        job = await _job(interaction, self.job_id)
+        if job is None:
+            return
+        clip_url = _result_file(interaction, "video") or job.video_url
+        if clip_url is None:
+            await reply(interaction, "This result has no clip to continue from.")
+            return
+        keep = ("quality_tier", "channel", "aspect_ratio", "duration", "resolution",
+                "generate_audio", "fixed_lens")  # fmt: skip
+        data = {k: job.request[k] for k in keep if k in job.request}
+        prompt = EXTEND_PREFIX + str(job.request.get("prompt", ""))
+        data.update(mode="media-to-video", media_urls=[clip_url], prompt=prompt[:10_000])
+        choice = ALL_MODELS["seedance2"]
+        await _start(interaction, choice, choice.request_model.parse(data))
+
+
+class AnimateButton(
+    discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"job:animate:(?P<id>\d+)"
+):
+    """Turn an image result into the start frame of a video."""
+
+    def __init__(self, job_id: int) -> None:
+        super().__init__(
+            discord.ui.Button(label="Animate", emoji="🎬", custom_id=f"job:animate:{job_id}")
+        )
+        self.job_id = job_id
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: Any
+    ) -> AnimateButton:
+        return cls(int(match["id"]))
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        job = await _job(interaction, self.job_id)
+        if job is None:
+            return
+        bot: SeedanceBot = interaction.client  # type: ignore[assignment]
+        image = _result_file(interaction, "image") or (
+            job.image_urls[0] if job.image_urls else None
+        )
+        linked = [k.provider for k in await bot.keys.for_user(interaction.user.id)]
+        choice = default_model(MediaKind.VIDEO, linked)
+        if image is None or choice is None:
+            from cogs.keys import link_key_view
+
+            text = "This result has no image." if image is None else (
+                "Animating uses a video model with your own key: link one first.")  # fmt: skip
+            await reply(interaction, text, view=None if image is None else link_key_view(None))
+            return
+        frame = Attachment(
+            image, image.rsplit("/", 1)[-1].split("?")[0] or "frame.png", "image/png"
+        )
+        prompt = str(job.request.get("prompt", ""))
+        await _start(interaction, choice, build_request(choice, Inputs(prompt, start_frame=frame)))
+
+
+class DetailsButton(
+    discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"job:details:(?P<id>\d+)"
+):
+    """Every parameter the job was made with, for the one who asks."""
+
+    def __init__(self, job_id: int) -> None:
+        super().__init__(
+            discord.ui.Button(
+                label="Details",
+                emoji="📋",
+                style=discord.ButtonStyle.secondary,
+                custom_id=f"job:details:{job_id}",
+            )
+        )
+        self.job_id = job_id
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: Any
+    ) -> DetailsButton:
+        return cls(int(match["id"]))
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        job = await _job(interaction, self.job_id)
+        if job is None:
+            return
+        shown = {k: ("(Discord file)" if isinstance(v, str) and is_discord_cdn(v) else v)
+                 for k, v in job.request.items()}  # fmt: skip
+        lines = [
+            f"**Job #{job.id}** · {endpoint(job.endpoint).title} · {job.state.value}",
+            f"Provider task: `{job.remote_task_id or '—'}`",
+            f"Credits: {job.credits_charged if job.credits_charged is not None else '—'} charged"
+            + (f", {job.credits_refunded} refunded" if job.credits_refunded else ""),
+            "```json\n" + json.dumps(shown, indent=1, ensure_ascii=False)[:1500] + "\n```",
+        ]
+        await reply(interaction, clip("\n".join(lines)))
+
+
+class DeleteButton(
+    discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"job:delete:(?P<id>\d+)"
+):
+    """Remove a result: its requester, or members who may manage messages."""
+
+    def __init__(self, job_id: int) -> None:
+        super().__init__(
+            discord.ui.Button(
+                label="Delete",
+                emoji="🗑️",
+                style=discord.ButtonStyle.danger,
+                custom_id=f"job:delete:{job_id}",
+            )
+        )
+        self.job_id = job_id
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: Any
+    ) -> DeleteButton:
+        return cls(int(match["id"]))
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        job = await _job(interaction, self.job_id)
+        if job is None or interaction.message is None:
+            return
+        member = interaction.user
+        allowed = job.owner_id == member.id or (
+            isinstance(member, discord.Member)
+            and interaction.channel is not None
+            and interaction.permissions.manage_messages
+        )
+        if not allowed:
+            await reply(
+                interaction, "Only the member who asked for it, or moderators, can delete this."
+            )
+            return
+        await interaction.response.defer(ephemeral=True)
+        await interaction.message.delete()
+        await interaction.followup.send("Deleted.", ephemeral=True)
+
+
+class SendAgainButton(
+    discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"job:again:(?P<id>\d+)"
+):
+    """An uncertain job: its owner chooses to send it again, knowing it may be charged twice."""
+
+    def __init__(self, job_id: int) -> None:
+        super().__init__(
+            discord.ui.Button(
+                label="Send again", emoji="🔁", style=discord.ButtonStyle.primary,
+                custom_id=f"job:again:{job_id}",
+            )
+        )  # fmt: skip
+        self.job_id = job_id
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: Any
+    ) -> SendAgainButton:
+        return cls(int(match["id"]))
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        bot: SeedanceBot = interaction.client  # type: ignore[assignment]
+        job = await _job(interaction, self.job_id)
+        if job is None:
+            return
+        if job.owner_id != interaction.user.id:
+            await reply(interaction, "Only the member who asked for this job can send it again.")
+            return
+        requeued = await bot.engine.retry_uncertain(job.id, interaction.user.id)
+        if requeued is None:
+            await reply(interaction, f"Job #{job.id} is no longer waiting for a decision.")
+            return
+        await reply(
+            interaction,
+            f"Job #{job.id} is queued again. If the first attempt did reach the provider, "
+            "you may be charged for both.",
+        )
+
+
+DYNAMIC_ITEMS: tuple[type[discord.ui.DynamicItem[Any]], ...] = (
+    RerollButton, ExtendButton, AnimateButton, DetailsButton, DeleteButton, SendAgainButton,
+)  # fmt: skip
+
+
+def result_view(job: Job) -> discord.ui.View:
+    """The buttons under a result (or a failure: re-roll, details and delete only)."""
+    view = discord.ui.View(timeout=None)
+    if job.state is JobState.UNCERTAIN:
+        view.add_item(SendAgainButton(job.id))
+        view.add_item(DetailsButton(job.id))
+        return view
+    view.add_item(RerollButton(job.id))
+    succeeded = job.state in (JobState.SUCCEEDED, JobState.DELIVERED) and job.error_code is None
+    if succeeded and job.endpoint == "seedance2" and job.video_url:
+        view.add_item(ExtendButton(job.id))
+    if succeeded and endpoint(job.endpoint).kind is MediaKind.IMAGE and job.image_urls:
+        view.add_item(AnimateButton(job.id))
+    view.add_item(DetailsButton(job.id))
+    view.add_item(DeleteButton(job.id))
+    return view

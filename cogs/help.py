@@ -1,0 +1,411 @@
+"""/help: linking a key, what every model accepts and costs, and how to write a good prompt.
+
+The models part is generated from the request models and the /video and /image model choices, and
+the prices from the provider clients' documented tables, so the help can never drift from what the
+bot actually accepts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.models import InvalidParameters, MediaKind, Provider, ProviderRequest, Seed2Request
+from bot.providers import seed2, seedanceapi
+from cogs._requests import (
+    ALL_MODELS,
+    IMAGE_MODELS,
+    VIDEO_MODELS,
+    Inputs,
+    ModelChoice,
+    build_request,
+)
+from cogs.keys import KEY_SOURCES, PROVIDER_NAMES
+
+if TYPE_CHECKING:
+    from bot.app import SeedanceBot
+
+TOPICS: dict[str, str] = {
+    "keys": "Linking your API key",
+    "models": "Models: settings, files and prices",
+    "prompts": "Writing prompts",
+}
+
+# Discord's limits (https://discord.com/developers/docs/resources/message#embed-object-embed-limits);
+# every text here is far below the title and description limits.
+FIELD_VALUE_MAX, MESSAGE_EMBEDS_MAX, MESSAGE_EMBED_CHARS_MAX = 1024, 10, 6000
+
+COLOUR = discord.Colour.blurple()
+DASH = "\N{EN DASH}"
+
+#: Options the bot fills in from the files given, unless the user sets them.
+_INFERRED = {"mode": "guessed from your files", "type": "guessed from your images"}
+#: Media options and request list fields, in words.
+_MEDIA_WORDS: dict[str, str] = {
+    "image_url": "start frame image",
+    "end_image_url": "end frame image (together with a start frame)",
+    "media_urls": "references, images or videos (not together with frames)",
+    "image_files": "images, the start frame included (@image_file_1, @image_file_2… in the prompt)",
+    "video_files": "reference videos (15 s in total)",
+    "audio_files": "audio files",
+}
+_MEDIA_OPTIONS = {"start_frame", "end_frame", "references", "images"}
+_VERBS = ("is ", "are ", "needs ", "must ", "takes ")
+
+
+# -- values -------------------------------------------------------------------------------------
+
+
+def number(value: Any) -> str:
+    return f"{value:,}" if isinstance(value, int) and not isinstance(value, bool) else str(value)
+
+
+def format_values(values: Sequence[str]) -> str:
+    """``4-15`` (with an en dash) for a run of whole numbers, else the values in order."""
+    if len(values) > 2 and all(v.lstrip("-").isdigit() for v in values):
+        numbers = [int(v) for v in values]
+        if numbers == list(range(numbers[0], numbers[-1] + 1)):
+            return f"{numbers[0]}{DASH}{numbers[-1]}"
+    return ", ".join(values)
+
+
+def effective_defaults(choice: ModelChoice) -> dict[str, Any]:
+    """What the bot sends for each field when the user gives only a prompt."""
+    model = choice.request_model
+    prompt_min = model.bounds("prompt").get("min_length", 1)
+    try:
+        request = build_request(choice, Inputs(prompt="x" * max(prompt_min, 1)))
+    except InvalidParameters:  # a model that needs more than a prompt: its declared defaults
+        return {**model.defaults(), **choice.fixed}
+    return request.model_dump(exclude_none=True)
+
+
+def _range(low: Any, high: Any, unit: str) -> str:
+    if isinstance(low, int) and low < 0:
+        return f"{number(low)} to {number(high)}{unit}"
+    return f"{number(low)}{DASH}{number(high)}{unit}"
+
+
+def _option_line(choice: ModelChoice, option: str, field: str, default: Any) -> str | None:
+    model = choice.request_model
+    values = model.choices(field)
+    bounds = model.bounds(field)
+    unit = " s" if option == "duration" else ""
+    if values:
+        text = format_values(values) + unit
+    elif "ge" in bounds and "le" in bounds:
+        text = _range(bounds["ge"], bounds["le"], unit)
+    elif model.model_fields[field].annotation is bool:
+        return f"`{option}` {'on' if default else 'off'} unless you say otherwise"
+    else:
+        return None
+    if option in _INFERRED:
+        text += f" ({_INFERRED[option]})"
+    elif default is not None:
+        text += f" (default {default}{unit})"
+    return f"`{option}` {text}"
+
+
+def option_lines(choice: ModelChoice) -> list[str]:
+    """Every setting the model takes, with its values and default, as /video or /image names it."""
+    defaults = effective_defaults(choice)
+    lines = []
+    for option, field in choice.options.items():
+        if option == "prompt" or option in _MEDIA_OPTIONS:
+            continue
+        line = _option_line(choice, option, field, defaults.get(field))
+        if line:
+            lines.append(line)
+    return lines
+
+
+def input_lines(choice: ModelChoice) -> list[str]:
+    """The files and URLs a model takes, with the documented maxima."""
+    model = choice.request_model
+    # ``image_urls`` is seedanceapi's start frame, and the input images of the image models.
+    image_urls = "start frame image" if choice.kind is MediaKind.VIDEO else "input images"
+    lines = []
+    for field in model.model_fields:
+        words = image_urls if field == "image_urls" else _MEDIA_WORDS.get(field)
+        if words is None:
+            continue
+        most = model.bounds(field).get("max_length")
+        article = "an" if words[0] in "aeiou" else "a"
+        lines.append(f"up to {most} {words}" if most and most > 1 else f"{article} {words}")
+    return lines
+
+
+def rule_lines(choice: ModelChoice) -> list[str]:
+    """The model's cross-field rules in its own words, found by trying every pair of settings."""
+    model = choice.request_model
+    reverse = {field: option for option, field in choice.options.items()}
+    enumerated = [
+        field
+        for option, field in choice.options.items()
+        if model.choices(field) and option not in _INFERRED
+    ]
+    base: dict[str, Any] = {**model.defaults(), **choice.fixed}
+    for option, field in choice.options.items():
+        lowest = model.bounds(field).get("ge")
+        if lowest is not None and field not in base and option not in _MEDIA_OPTIONS:
+            base[field] = lowest  # optional numbers (seed) take part in rules only when given
+    found: dict[str, None] = {}
+    for first in enumerated:
+        for value in model.choices(first):
+            probes = [{first: value}] + [
+                {first: value, second: other}
+                for second in enumerated
+                if second != first
+                for other in model.choices(second)
+            ]
+            for probe in probes:
+                for problem in model.rule_problems({**base, **probe}):
+                    name = reverse.get(problem.field, problem.field)
+                    joiner = " " if problem.message.startswith(_VERBS) else ": "
+                    found[f"`{name}`{joiner}{problem.message}"] = None
+    return list(found)
+
+
+# -- prices -------------------------------------------------------------------------------------
+
+
+def usd(amount: Decimal) -> str:
+    return f"${amount.normalize():f}"
+
+
+def seedanceapi_prices() -> str:
+    durations = sorted({d for _, d, _ in seedanceapi.PRICES}, key=int)
+    resolutions = sorted({r for r, _, _ in seedanceapi.PRICES}, key=lambda r: int(r.rstrip("p")))
+    header = "      " + "".join(f"{d + ' s':<9}" for d in durations)
+    rows = [
+        f"{r:<6}"
+        + "".join(
+            f"{seedanceapi.PRICES[(r, d, False)]}/{seedanceapi.PRICES[(r, d, True)]}".ljust(9)
+            for d in durations
+        )
+        for r in resolutions
+    ]
+    table = "\n".join([header.rstrip(), *(row.rstrip() for row in rows)])
+    return (
+        f"Credits without/with audio; 1 credit = {usd(seedanceapi.USD_PER_CREDIT)}.\n"
+        f"```\n{table}\n```"
+    )
+
+
+def seed2_price(choice: ModelChoice) -> str:
+    plain, with_refs = seed2.RATES[choice.fixed["model"]]
+    per_usd = Decimal(seed2.CREDITS_PER_USD)
+    seconds = choice.request_model.defaults().get("duration", 5)
+    example = plain * seconds
+    return (
+        f"{plain:,} credits per second ({usd(plain / per_usd)}), {with_refs:,} with reference "
+        f"videos or audio. {seconds} s = {example:,} credits ({usd(example / per_usd)}). "
+        f"{seed2.CREDITS_PER_USD:,} credits = $1."
+    )
+
+
+def price_text(choice: ModelChoice) -> str:
+    if choice.provider == Provider.SEEDANCEAPI:
+        return seedanceapi_prices()
+    if choice.provider == Provider.SEED2:
+        return seed2_price(choice)
+    return (
+        f"{PROVIDER_NAMES[Provider(choice.provider)]} publishes no price list: the credits a job "
+        "uses show once the provider has accepted it (and in /jobs list)."
+    )
+
+
+# -- embeds -------------------------------------------------------------------------------------
+
+
+def _field_value(lines: Iterable[str]) -> str:
+    text = "\n".join(f"• {line}" for line in lines)
+    return text if len(text) <= FIELD_VALUE_MAX else text[: FIELD_VALUE_MAX - 1] + "…"
+
+
+def model_embed(choice: ModelChoice) -> discord.Embed:
+    model: type[ProviderRequest] = choice.request_model
+    prompt_max = model.bounds("prompt").get("max_length")
+    command = "/video" if choice.kind is MediaKind.VIDEO else "/image"
+    embed = discord.Embed(
+        title=choice.label,
+        description=(
+            f"{command} · key from {PROVIDER_NAMES[Provider(choice.provider)]}"
+            + (f" · prompt up to {prompt_max:,} characters" if prompt_max else "")
+        ),
+        colour=COLOUR,
+    )
+    if options := option_lines(choice):
+        embed.add_field(name="Settings", value=_field_value(options), inline=False)
+    if inputs := input_lines(choice):
+        embed.add_field(name="Files and URLs", value=_field_value(inputs), inline=False)
+    if rules := rule_lines(choice):
+        embed.add_field(name="Rules", value=_field_value(rules), inline=False)
+    embed.add_field(name="Price", value=price_text(choice), inline=False)
+    return embed
+
+
+def models_embeds() -> list[discord.Embed]:
+    intro = discord.Embed(
+        title="Models",
+        description=(
+            "Pick one with the `model` option of /video or /image; without it the bot uses the "
+            "first model of a provider you linked a key for. Settings you leave out use the "
+            "default shown. Autocomplete only offers values the chosen model accepts."
+        ),
+        colour=COLOUR,
+    )
+    for kind, models in (("Video", VIDEO_MODELS), ("Image", IMAGE_MODELS)):
+        intro.add_field(
+            name=f"{kind} (/{kind.lower()})",
+            value=_field_value(m.label for m in models.values()),
+        )
+    return [intro, *(model_embed(choice) for choice in ALL_MODELS.values())]
+
+
+def keys_embed() -> discord.Embed:
+    embed = discord.Embed(
+        title="Linking your API key",
+        description=(
+            "Every job is paid from your own account with the provider, so link your key first.\n"
+            "**/key link** opens a private form: choose the provider and paste the key there, "
+            "never in a channel or a command option.\n"
+            "• The key is checked with a request that spends no credits before it is saved.\n"
+            "• It is stored encrypted, never written to logs, and only ever shown masked "
+            "(its last 4 characters).\n"
+            "• **/key status** lists your linked keys and when they were checked.\n"
+            "• **/key unlink** removes a key; the bot forgets it at once."
+        ),
+        colour=COLOUR,
+    )
+    for provider, site in PROVIDER_NAMES.items():
+        names = [m.label.split(" (")[0] for m in ALL_MODELS.values() if m.provider == provider]
+        embed.add_field(
+            name=site,
+            value=f"{', '.join(names)}\nKey from {KEY_SOURCES[provider]}.",
+            inline=False,
+        )
+    return embed
+
+
+def prompts_embed() -> discord.Embed:
+    embed = discord.Embed(
+        title="Writing a Seedance prompt",
+        description=(
+            "Write it like instructions to a film director: **who or what** is in the shot, "
+            "**what happens**, **where**, how the **camera** moves, the **look** you want, and "
+            "anything that must not happen. Concrete beats poetic: “a slow dolly-in on a red "
+            "bicycle leaning on a wet brick wall at dusk, neon reflections, 35 mm film look” "
+            "works better than “a moody city scene”."
+        ),
+        colour=COLOUR,
+    )
+    embed.add_field(
+        name="Say what each file is for",
+        value=(
+            "`start_frame` is the opening shot and `end_frame` the closing one. References carry "
+            "a character, a motion, a style, a video to edit or a clip to continue. Name their "
+            "role in plain words (“the woman from the first reference image”, “the dance moves "
+            "of the reference video”), never file names, asset ids, `asset://` links or app "
+            "labels such as @图片1."
+        ),
+        inline=False,
+    )
+    embed.add_field(
+        name="Edits and extensions",
+        value=(
+            "To change a video, attach it as a reference and start with “Strictly edit the "
+            "supplied source video: …”. To make a clip longer, attach the previous clip and "
+            "write “Continue from the supplied previous clip: …” followed by what happens next."
+        ),
+        inline=False,
+    )
+    embed.add_field(
+        name="Complex scenes",
+        value=(
+            "List the shots in order (“Shot 1: wide view of the harbour at dawn. Shot 2: "
+            "close-up of the fisherman's hands…”), then one style line and one constraints "
+            "line: stable faces, natural motion, no deformation, no watermark, no logo, no "
+            "subtitles unless you want them."
+        ),
+        inline=False,
+    )
+    images = Seed2Request.bounds("image_files").get("max_length")
+    embed.add_field(
+        name="Images on seed2: @image_file_N",
+        value=(
+            f"seed2 numbers your images in the order given: `start_frame` is @image_file_1, "
+            f"then each reference image @image_file_2, @image_file_3… (up to {images}). Use "
+            "those names in the prompt: “@image_file_1 walks into the café from "
+            "@image_file_2”. The bot stops a prompt that names an image you did not attach "
+            "before anything is sent or charged."
+        ),
+        inline=False,
+    )
+    embed.add_field(
+        name="Long prompts",
+        value=(
+            "A slash-command option holds 6,000 characters; the models take more (see /help "
+            "topic:models). Attach a .txt file as `prompt_file`, or leave `prompt` empty to "
+            "get a larger form."
+        ),
+        inline=False,
+    )
+    return embed
+
+
+def help_embeds(topic: str | None) -> list[discord.Embed]:
+    """Every embed of one topic, or of all of them when ``topic`` is None."""
+    if topic == "keys":
+        return [keys_embed()]
+    if topic == "models":
+        return models_embeds()
+    if topic == "prompts":
+        return [prompts_embed()]
+    return [keys_embed(), *models_embeds(), prompts_embed()]
+
+
+def into_messages(embeds: Sequence[discord.Embed]) -> list[list[discord.Embed]]:
+    """Group embeds into messages within Discord's 10 embeds and 6,000 characters per message."""
+    messages: list[list[discord.Embed]] = []
+    size = 0
+    for embed in embeds:
+        length = len(embed)
+        if (
+            not messages
+            or len(messages[-1]) == MESSAGE_EMBEDS_MAX
+            or size + length > MESSAGE_EMBED_CHARS_MAX
+        ):
+            messages.append([])
+            size = 0
+        messages[-1].append(embed)
+        size += length
+    return messages
+
+
+class Help(commands.Cog):
+    def __init__(self, bot: SeedanceBot) -> None:
+        self.bot = bot
+
+    @app_commands.command(
+        name="help", description="How to link a key, what each model takes and costs, prompt tips"
+    )
+    @app_commands.describe(topic="Show only one part (default: everything)")
+    @app_commands.choices(
+        topic=[app_commands.Choice(name=name, value=value) for value, name in TOPICS.items()]
+    )
+    async def help(self, interaction: discord.Interaction, topic: str | None = None) -> None:
+        messages = into_messages(help_embeds(topic))
+        first, *rest = messages
+        await interaction.response.send_message(embeds=first, ephemeral=True)
+        for embeds in rest:
+            await interaction.followup.send(embeds=embeds, ephemeral=True)
+
+
+async def setup(bot: SeedanceBot) -> None:
+    await bot.add_cog(Help(bot))

@@ -1,0 +1,323 @@
+"""/jobs: a member's recent generations — list them, show a result again, cancel one still waiting."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.jobs import Progress, ProgressKind
+from bot.providers import seed2, seedanceapi
+from bot.storage import DeliveryState, Job, JobState
+from cogs._cards import (
+    describe_duration,
+    model_title,
+    result_embed,
+    result_text,
+    status_embed,
+)
+from cogs._errors import clip, reply
+from cogs._views import DeleteButton, choice_for, result_view
+
+if TYPE_CHECKING:
+    from bot.app import SeedanceBot
+
+#: How many jobs /jobs list shows.
+LIST_LIMIT = 10
+#: Discord shows at most 25 autocomplete choices; they are picked from this many recent jobs,
+#: so a waiting job or a typed number still finds one that is not among the latest 25.
+AUTOCOMPLETE_LIMIT = 25
+AUTOCOMPLETE_SCAN = 200
+#: Discord's limit on the name of an autocomplete choice.
+CHOICE_NAME_MAX = 100
+
+_STATE_WORDS: dict[JobState, str] = {
+    JobState.QUEUED: "waiting",
+    JobState.SUBMITTING: "sending",
+    JobState.RUNNING: "generating",
+    JobState.SUCCEEDED: "done",
+    JobState.FAILED: "failed",
+    JobState.DELIVERED: "delivered",
+    JobState.CANCELLED: "cancelled",
+    JobState.UNCERTAIN: "not confirmed",
+}
+#: States with an outcome to show: a result, a failure, or a send that may not have arrived.
+FINISHED = frozenset({JobState.SUCCEEDED, JobState.FAILED, JobState.DELIVERED, JobState.UNCERTAIN})
+EXPIRY_NOTE = "-# Provider links expire after a while: save what you want to keep."
+#: Dollars per credit where the provider documents a price.
+_USD_PER_CREDIT: dict[str, Decimal] = {
+    "seedanceapi": seedanceapi.USD_PER_CREDIT,
+    "seed2": Decimal(1) / seed2.CREDITS_PER_USD,
+}
+
+
+# -- how a job reads ----------------------------------------------------------------------------
+
+
+def succeeded(job: Job) -> bool:
+    """Finished with media: delivered jobs keep no separate flag, so look at what they hold."""
+    return job.state in (JobState.SUCCEEDED, JobState.DELIVERED) and has_media(job)
+
+
+def has_media(job: Job) -> bool:
+    return bool(job.video_url or job.image_urls)
+
+
+def model_label(job: Job) -> str:
+    """The model as the /video and /image choices name it (seed2 fast vs premium included)."""
+    try:
+        return choice_for(job).label
+    except LookupError:
+        return model_title(job)
+
+
+def prompt_excerpt(job: Job, limit: int = 80) -> str:
+    prompt = " ".join(str(job.request.get("prompt", "")).split())
+    return prompt if len(prompt) <= limit else prompt[: limit - 1] + "…"
+
+
+def jump_link(job: Job) -> str | None:
+    """Where the job lives in Discord: its thread, else its message, else its channel."""
+    where = job.destination
+    guild = str(where.guild_id) if where.guild_id else "@me"
+    if where.thread_id:
+        return f"https://discord.com/channels/{guild}/{where.thread_id}"
+    if where.channel_id and where.message_id:
+        return f"https://discord.com/channels/{guild}/{where.channel_id}/{where.message_id}"
+    if where.channel_id:
+        return f"https://discord.com/channels/{guild}/{where.channel_id}"
+    return None
+
+
+def credits_text(provider: str, credits: int) -> str:
+    rate = _USD_PER_CREDIT.get(provider)
+    if rate is None:
+        return f"{credits:,} credits"
+    usd = (credits * rate).normalize()
+    return f"{credits:,} credits (${usd:f})"
+
+
+def cost_text(job: Job) -> str | None:
+    """Credits charged and refunded, when the provider has said."""
+    parts = []
+    if job.credits_charged == 0:
+        parts.append("nothing charged")
+    elif job.credits_charged is not None:
+        parts.append(f"charged {credits_text(job.provider, job.credits_charged)}")
+    if job.credits_refunded:
+        parts.append(f"refunded {credits_text(job.provider, job.credits_refunded)}")
+    return ", ".join(parts) or None
+
+
+def state_word(job: Job) -> str:
+    if job.state is JobState.DELIVERED:
+        return "done" if succeeded(job) else "failed"
+    return _STATE_WORDS[job.state]
+
+
+def state_text(job: Job, position: int | None, now: float) -> str:
+    """The state in words, with the queue position or the time it has been generating."""
+    word = state_word(job)
+    if job.state is JobState.QUEUED:
+        return f"waiting, #{position} in your queue" if position else "waiting"
+    if job.state is JobState.SUBMITTING:
+        return "sending to the provider"
+    if job.state is JobState.RUNNING:
+        started = job.submitted_at or job.created_at
+        return f"generating for {describe_duration(now - started)}"
+    if job.state is JobState.UNCERTAIN:
+        return f"{word}: the provider may not have it, see /jobs show {job.id}"
+    if job.delivery_state is DeliveryState.FALLBACK:
+        return f"{word}, sent to your DMs"
+    if job.delivery_state is DeliveryState.KEPT:
+        return f"{word}, not posted anywhere: see /jobs show {job.id}"
+    return word
+
+
+def choice_name(job: Job) -> str:
+    """'#12 · Seedance 2 · done · a cat on a …', within Discord's 100 characters."""
+    head = f"#{job.id} · {model_label(job)} · {state_word(job)}"
+    room = CHOICE_NAME_MAX - len(head) - 3
+    excerpt = prompt_excerpt(job, room) if room > 8 else ""
+    return clip(f"{head} · {excerpt}" if excerpt else head, CHOICE_NAME_MAX)
+
+
+# -- what each command shows ---------------------------------------------------------------------
+
+
+def list_embed(jobs: list[Job], positions: dict[int, int | None], now: float) -> discord.Embed:
+    embed = discord.Embed(title="Your recent jobs", colour=discord.Colour.blurple())
+    if not jobs:
+        embed.description = "No jobs yet. Start one with /video or /image."
+        return embed
+    for job in jobs:
+        lines = [f"**{state_text(job, positions.get(job.id), now)}** · <t:{int(job.created_at)}:R>"]
+        if excerpt := prompt_excerpt(job, 120):
+            lines.append(f"“{discord.utils.escape_markdown(excerpt)}”")
+        if cost := cost_text(job):
+            lines.append(cost.capitalize())
+        if link := jump_link(job):
+            lines.append(f"[Open]({link})")
+        embed.add_field(
+            name=clip(f"#{job.id} · {model_label(job)}", 256),
+            value=clip("\n".join(lines), 1024),
+            inline=False,
+        )
+    embed.set_footer(
+        text="/jobs show <id> shows a result again · /jobs cancel <id> stops a waiting job"
+    )
+    return embed
+
+
+def _with_link(job: Job, embed: discord.Embed) -> discord.Embed:
+    if (link := jump_link(job)) and len(embed.fields) < 25:
+        embed.add_field(name="Where", value=f"[Open]({link})", inline=True)
+    return embed
+
+
+def show_view(job: Job) -> discord.ui.View:
+    """The result's own buttons, minus Delete: there is nothing to delete in a private reply."""
+    view = result_view(job)
+    for item in list(view.children):
+        if isinstance(item, DeleteButton):
+            view.remove_item(item)
+    return view
+
+
+def show_message(
+    job: Job, position: int | None, now: float
+) -> tuple[str, discord.Embed, discord.ui.View | None]:
+    """What /jobs show answers for a job in any state: content, embed and buttons."""
+    if job.state in FINISHED:
+        if succeeded(job):
+            links = [job.video_url] if job.video_url else list(job.image_urls)
+            lines = [*(link for link in links if link), EXPIRY_NOTE]
+        else:
+            # What happened and what to do, worded as in the result message itself.
+            lines = result_text(job, [], 0, mention=False)
+        content = clip("\n".join(lines))
+        return content, _with_link(job, result_embed(job)), show_view(job)
+    if job.state is JobState.RUNNING:
+        started = job.submitted_at or job.created_at
+        progress = Progress(job, ProgressKind.RUNNING, elapsed=now - started)
+    elif job.state is JobState.QUEUED:
+        progress = Progress(job, ProgressKind.QUEUED, queue_position=position)
+    else:
+        progress = None
+    return "", _with_link(job, status_embed(job, progress, None)), None
+
+
+# -- the command group ---------------------------------------------------------------------------
+
+
+JobFilter = Callable[[Job], bool]
+
+
+class Jobs(commands.GroupCog, group_name="jobs", group_description="Your recent generations"):
+    """/jobs list, /jobs show, /jobs cancel."""
+
+    def __init__(self, bot: SeedanceBot) -> None:
+        self.bot = bot
+        super().__init__()
+
+    async def _own_job(self, job_id: int, owner_id: int) -> Job | None:
+        job = await self.bot.jobs.get(job_id)
+        # Someone else's job reads like a missing one: ids are not secrets, but jobs are.
+        return job if job is not None and job.owner_id == owner_id else None
+
+    async def _complete(
+        self, interaction: discord.Interaction, current: str, keep: JobFilter
+    ) -> list[app_commands.Choice[int]]:
+        jobs = await self.bot.jobs.recent_for_user(interaction.user.id, limit=AUTOCOMPLETE_SCAN)
+        wanted = str(current).strip().lstrip("#").casefold()
+        choices = []
+        for job in jobs:
+            if not keep(job):
+                continue
+            name = choice_name(job)
+            if not wanted or wanted in name.casefold():
+                choices.append(app_commands.Choice(name=name, value=job.id))
+                if len(choices) == AUTOCOMPLETE_LIMIT:
+                    break
+        return choices
+
+    async def complete_any(
+        self, interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[int]]:
+        return await self._complete(interaction, current, lambda job: True)
+
+    async def complete_queued(
+        self, interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[int]]:
+        return await self._complete(interaction, current, lambda job: job.state is JobState.QUEUED)
+
+    @app_commands.command(name="list", description="Your recent jobs: state, model, cost and link")
+    async def list_jobs(self, interaction: discord.Interaction) -> None:
+        jobs = await self.bot.jobs.recent_for_user(interaction.user.id, limit=LIST_LIMIT)
+        positions = {job.id: self.bot.engine.queue_position(job.id) for job in jobs}
+        embed = list_embed(jobs, positions, time.time())
+        await interaction.response.send_message(embed=embed, ephemeral=True)
+
+    @app_commands.command(
+        name="show", description="Show one of your jobs again: its result or state"
+    )
+    @app_commands.rename(job_id="id")
+    @app_commands.describe(job_id="The job number, e.g. 12 (pick from your recent jobs)")
+    @app_commands.autocomplete(job_id=complete_any)
+    async def show(
+        self, interaction: discord.Interaction, job_id: app_commands.Range[int, 1]
+    ) -> None:
+        job = await self._own_job(job_id, interaction.user.id)
+        if job is None:
+            await reply(interaction, _unknown(job_id))
+            return
+        position = self.bot.engine.queue_position(job.id)
+        content, embed, view = show_message(job, position, time.time())
+        if view is None:
+            await interaction.response.send_message(content, embed=embed, ephemeral=True)
+        else:
+            await interaction.response.send_message(content, embed=embed, view=view, ephemeral=True)
+
+    @app_commands.command(
+        name="cancel", description="Cancel a job that is still waiting to be sent"
+    )
+    @app_commands.rename(job_id="id")
+    @app_commands.describe(job_id="The job number, e.g. 12 (only waiting jobs can be cancelled)")
+    @app_commands.autocomplete(job_id=complete_queued)
+    async def cancel(
+        self, interaction: discord.Interaction, job_id: app_commands.Range[int, 1]
+    ) -> None:
+        owner = interaction.user.id
+        job = await self._own_job(job_id, owner)
+        if job is None:
+            message = _unknown(job_id)
+        elif job.state is JobState.QUEUED and await self.bot.engine.cancel(job_id, owner):
+            message = f"Cancelled job #{job_id}. It was never sent, so nothing was charged."
+        else:
+            # Re-read: a cancel that lost the race to the submit sees the job's new state.
+            message = _not_cancellable(await self.bot.jobs.get(job_id) or job)
+        await reply(interaction, message)
+
+
+def _unknown(job_id: int) -> str:
+    return f"You have no job #{job_id}. /jobs list shows your recent ones."
+
+
+def _not_cancellable(job: Job) -> str:
+    if job.state is JobState.CANCELLED:
+        return f"Job #{job.id} is already cancelled."
+    if job.state in (JobState.QUEUED, JobState.SUBMITTING, JobState.RUNNING):
+        return (
+            f"Job #{job.id} has already been sent: {job.provider} is generating it and cannot "
+            "be stopped from here. The result will be posted when it is ready."
+        )
+    return f"Job #{job.id} has already finished ({state_word(job)}); /jobs show {job.id} shows it."
+
+
+async def setup(bot: SeedanceBot) -> None:
+    await bot.add_cog(Jobs(bot))

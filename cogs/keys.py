@@ -1,0 +1,424 @@
+"""/key: link, list and unlink the provider API keys members generate with.
+
+A key only ever arrives through a modal (slash-command options are logged by Discord and shown
+in the chat), is checked with the provider without spending credits, is stored encrypted, and
+is shown back only as its masked fingerprint. It never enters a message, a log line or the text
+of an exception this module logs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import secrets
+import traceback
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any, cast
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.models import Provider
+from bot.providers import KeyCheck, ProviderError
+from bot.providers.http import scrub
+from bot.storage import LinkedKey
+from cogs._errors import reply
+
+if TYPE_CHECKING:
+    from bot.app import SeedanceBot
+
+log = logging.getLogger(__name__)
+
+#: What members see for each provider: the site they signed up on.
+PROVIDER_NAMES: dict[Provider, str] = {
+    Provider.SEEDANCE2AI: "seedance2ai.io",
+    Provider.SEEDANCEAPI: "seedanceapi.org",
+    Provider.SEED2: "seed2.io",
+}
+#: Where each provider hands out keys (from its documentation), for the form and for errors.
+KEY_SOURCES: dict[Provider, str] = {
+    Provider.SEEDANCE2AI: "your seedance2ai.io dashboard",
+    Provider.SEEDANCEAPI: "the API Keys page of your seedanceapi.org dashboard",
+    Provider.SEED2: "the Account page on seed2.io",
+}
+#: The documented key shapes, never a real key. seedanceapi.org documents no prefix.
+KEY_SHAPES: dict[Provider, str] = {
+    Provider.SEEDANCE2AI: "sk_live_…",
+    Provider.SEEDANCEAPI: "the key from your seedanceapi.org dashboard",
+    Provider.SEED2: "sk-s2-…",
+}
+#: Prefixes that give away which provider a pasted key belongs to.
+_KEY_PREFIXES: dict[Provider, str] = {Provider.SEEDANCE2AI: "sk_live_", Provider.SEED2: "sk-s2-"}
+
+PROVIDER_CHOICES = [
+    app_commands.Choice(name=name, value=provider.value)
+    for provider, name in PROVIDER_NAMES.items()
+]
+
+MIN_KEY_LENGTH = 8
+MAX_KEY_LENGTH = 200
+#: A key travels in an HTTP header: printable ASCII without spaces, nothing else.
+_KEY_SHAPE = re.compile(rf"[\x21-\x7e]{{{MIN_KEY_LENGTH},{MAX_KEY_LENGTH}}}")
+#: The longest a member waits for "checking your key" before hearing it could not be checked.
+CHECK_TIMEOUT = 45.0
+#: How long a form stays answerable; people often go and fetch the key from a dashboard first.
+MODAL_TIMEOUT = 15 * 60.0
+CONFIRM_TIMEOUT = 120.0
+
+
+def provider_name(provider: str) -> str:
+    try:
+        return PROVIDER_NAMES[Provider(provider)]
+    except ValueError:
+        return provider
+
+
+def _parse_provider(value: str | None) -> Provider | None:
+    try:
+        return Provider(value) if value else None
+    except ValueError:
+        return None
+
+
+def _bot(interaction: discord.Interaction[Any]) -> SeedanceBot:
+    return cast("SeedanceBot", interaction.client)
+
+
+# -- linking ---------------------------------------------------------------------------------------
+
+
+class LinkKeyModal(discord.ui.Modal, title="Link an API key"):
+    """The form a key is pasted into: a provider select and a single-line key field."""
+
+    def __init__(self, bot: SeedanceBot, provider: Provider | None = None) -> None:
+        super().__init__(timeout=MODAL_TIMEOUT)
+        self.bot = bot
+        self.provider_select: discord.ui.Select[LinkKeyModal] = discord.ui.Select(
+            custom_id="key-form:provider",
+            placeholder="Choose the provider",
+            min_values=1,
+            max_values=1,
+            required=True,
+            options=[
+                discord.SelectOption(
+                    label=name,
+                    value=choice.value,
+                    description=f"Key from {KEY_SOURCES[choice]}"[:100],
+                    default=choice is provider,
+                )
+                for choice, name in PROVIDER_NAMES.items()
+            ],
+        )
+        shape = KEY_SHAPES[provider] if provider else "sk_live_… or sk-s2-…"
+        self.key_input: discord.ui.TextInput[LinkKeyModal] = discord.ui.TextInput(
+            custom_id="key-form:key",
+            style=discord.TextStyle.short,
+            placeholder=f"Paste your key: {shape}"[:100],
+            required=True,
+            min_length=MIN_KEY_LENGTH,
+            max_length=MAX_KEY_LENGTH,
+        )
+        self.add_item(
+            discord.ui.Label(
+                text="Provider",
+                description="Which site the key is from.",
+                component=self.provider_select,
+            )
+        )
+        self.add_item(
+            discord.ui.Label(
+                text="API key",
+                description="Checked without spending credits, stored encrypted, shown only as its last 4 characters.",
+                component=self.key_input,
+            )
+        )
+
+    async def on_submit(self, interaction: discord.Interaction[Any], /) -> None:
+        provider = _parse_provider(
+            self.provider_select.values[0] if self.provider_select.values else None
+        )
+        if provider is None:
+            await reply(interaction, "Choose a provider in the form, then paste the key again.")
+            return
+        await link_key(interaction, self.bot, provider, self.key_input.value)
+
+    async def on_error(  # type: ignore[override]  # Modal's own signature, narrower than BaseView's
+        self, interaction: discord.Interaction[Any], error: Exception, /
+    ) -> None:
+        # The default logs the traceback as is, and an exception text might quote the key.
+        log_scrubbed(error, self.key_input.value, "Linking a key failed")
+        await reply(
+            interaction,
+            "Something went wrong on our side and nothing was stored. Please try again.",
+        )
+
+
+async def link_key(
+    interaction: discord.Interaction[Any], bot: SeedanceBot, provider: Provider, raw_key: str
+) -> None:
+    """Check ``raw_key`` with ``provider`` and store it for the member if the provider accepts it."""
+    name = PROVIDER_NAMES[provider]
+    key = raw_key.strip()
+    if not _KEY_SHAPE.fullmatch(key):
+        await reply(
+            interaction,
+            "That does not look like an API key (keys have no spaces or line breaks). "
+            f"Nothing was stored. Copy it again from {KEY_SOURCES[provider]} and retry /key link.",
+        )
+        return
+    if bot.redactor is not None:
+        # Even a key the provider rejects may be another provider's real key.
+        bot.redactor.add_secret(key)
+    client = bot.clients.get(provider)
+    if client is None:
+        await reply(interaction, f"{name} is not available on this bot. Nothing was stored.")
+        return
+    # Checking can take seconds (the provider may be slow or retried); the 3 s window cannot wait.
+    await interaction.response.defer(ephemeral=True, thinking=True)
+    user_id = interaction.user.id
+    try:
+        async with asyncio.timeout(CHECK_TIMEOUT):
+            result = await client.check_key(key)
+    except (ProviderError, TimeoutError) as error:
+        reason = (
+            scrub(error.message, key) if isinstance(error, ProviderError) else "no answer in time"
+        )
+        log.warning("Key check for user %s at %s failed: %s", user_id, provider, reason)
+        await reply(
+            interaction,
+            f"I could not check that key with {name} right now, so nothing was stored. "
+            f"Try /key link again in a few minutes.\n-# {name}: {reason}",
+        )
+        return
+    if result is KeyCheck.INVALID:
+        log.info("%s rejected the key user %s tried to link", provider, user_id)
+        await reply(interaction, _rejected(provider, key))
+        return
+    previous = await bot.keys.get(user_id, provider)
+    linked = await bot.keys.link(user_id, provider, key)
+    await bot.engine.refresh_key(user_id, provider)
+    log.info("User %s linked a %s key %s", user_id, provider, linked.masked)
+    replaced = (
+        f" It replaces `{previous.masked}`."
+        if previous and previous.fingerprint != linked.fingerprint
+        else ""
+    )
+    await reply(
+        interaction,
+        f"Linked your **{name}** key `{linked.masked}`: {name} accepted it.{replaced}\n"
+        "It is stored encrypted and only its last characters are ever shown. "
+        "/key status lists your keys; /key unlink removes one.",
+    )
+
+
+def _rejected(provider: Provider, key: str) -> str:
+    name = PROVIDER_NAMES[provider]
+    message = f"{name} rejected that key (unknown, revoked or mistyped), so nothing was stored."
+    for other, prefix in _KEY_PREFIXES.items():
+        if other is not provider and key.startswith(prefix):
+            return (
+                f"{message} It looks like a {PROVIDER_NAMES[other]} key: "
+                f"choose {PROVIDER_NAMES[other]} in the form."
+            )
+    return f"{message} Copy it again from {KEY_SOURCES[provider]} and retry /key link."
+
+
+def log_scrubbed(error: BaseException, key: str | None, what: str) -> str:
+    """Log an unexpected error with its traceback, the key cut out; returns the reference."""
+    reference = secrets.token_hex(4)
+    text = "".join(traceback.format_exception(error))
+    if key:
+        text = scrub(text, key.strip())
+        text = scrub(text, key)
+    log.error("%s (ref %s):\n%s", what, reference, text)
+    return reference
+
+
+class LinkKeyButton(
+    discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]],
+    template=r"key:link:(?P<provider>[a-z0-9]+)",
+):
+    """Opens the link form; persistent, so it still works on messages sent before a restart.
+
+    Register it once with ``bot.add_dynamic_items(LinkKeyButton)``.
+    """
+
+    def __init__(self, provider: Provider | None = None) -> None:
+        label = f"Link a {PROVIDER_NAMES[provider]} key" if provider else "Link an API key"
+        super().__init__(
+            discord.ui.Button(
+                label=label,
+                style=discord.ButtonStyle.primary,
+                custom_id=f"key:link:{provider.value if provider else 'any'}",
+            )
+        )
+        self.provider = provider
+
+    @classmethod
+    async def from_custom_id(
+        cls,
+        interaction: discord.Interaction[Any],
+        item: discord.ui.Item[Any],
+        match: re.Match[str],
+        /,
+    ) -> LinkKeyButton:
+        # An unknown name (a provider removed since) still opens the form, with nothing chosen.
+        return cls(_parse_provider(match["provider"]))
+
+    async def callback(self, interaction: discord.Interaction[Any]) -> None:
+        await interaction.response.send_modal(LinkKeyModal(_bot(interaction), self.provider))
+
+
+def link_key_view(provider: str | None) -> discord.ui.View:
+    """A view with one button that opens the link form, for "no key linked" messages."""
+    view = discord.ui.View(timeout=None)
+    view.add_item(LinkKeyButton(_parse_provider(provider)))
+    return view
+
+
+# -- unlinking -------------------------------------------------------------------------------------
+
+
+class ConfirmUnlink(discord.ui.View):
+    """Confirm/Cancel under the unlink question; only the member who asked may answer."""
+
+    def __init__(
+        self, bot: SeedanceBot, origin: discord.Interaction[Any], linked: LinkedKey
+    ) -> None:
+        super().__init__(timeout=CONFIRM_TIMEOUT)
+        self.bot = bot
+        self.origin = origin
+        self.linked = linked
+
+    async def interaction_check(self, interaction: discord.Interaction[Any], /) -> bool:
+        if interaction.user.id == self.linked.user_id:
+            return True
+        await reply(interaction, "Only the member who ran /key unlink can answer this.")
+        return False
+
+    @discord.ui.button(label="Remove key", style=discord.ButtonStyle.danger)
+    async def confirm(
+        self, interaction: discord.Interaction[Any], button: discord.ui.Button[ConfirmUnlink]
+    ) -> None:
+        self.stop()
+        user_id, provider = self.linked.user_id, self.linked.provider
+        removed = await self.bot.keys.unlink(user_id, provider)
+        await self.bot.engine.refresh_key(user_id, provider)
+        name = provider_name(provider)
+        if removed:
+            log.info("User %s unlinked their %s key", user_id, provider)
+            content = (
+                f"Removed your **{name}** key `{self.linked.masked}`. "
+                "Link one again any time with /key link."
+            )
+        else:
+            content = f"You have no {name} key linked any more; nothing to remove."
+        await interaction.response.edit_message(content=content, view=None)
+
+    @discord.ui.button(label="Cancel", style=discord.ButtonStyle.secondary)
+    async def cancel(
+        self, interaction: discord.Interaction[Any], button: discord.ui.Button[ConfirmUnlink]
+    ) -> None:
+        self.stop()
+        await interaction.response.edit_message(
+            content=f"Kept your {provider_name(self.linked.provider)} key `{self.linked.masked}`.",
+            view=None,
+        )
+
+    async def on_timeout(self) -> None:
+        try:
+            await self.origin.edit_original_response(
+                content=f"No answer, so your {provider_name(self.linked.provider)} key was kept.",
+                view=None,
+            )
+        except discord.HTTPException as exc:
+            log.debug("Could not close the unlink question: %s", exc)
+
+
+# -- the command group -----------------------------------------------------------------------------
+
+
+def describe_linked(linked: LinkedKey) -> str:
+    checked = (
+        f"checked {discord.utils.format_dt(datetime.fromtimestamp(linked.verified_at, UTC), 'R')}"
+        if linked.verified_at is not None
+        else "not checked yet"
+    )
+    return f"• **{provider_name(linked.provider)}** `{linked.masked}`, {checked}"
+
+
+class Keys(commands.Cog):
+    """The /key commands."""
+
+    key = app_commands.Group(name="key", description="Link, list and remove your provider API keys")
+
+    def __init__(self, bot: SeedanceBot) -> None:
+        self.bot = bot
+
+    async def cog_load(self) -> None:
+        # The extension brings its own persistent button, so "link a key" buttons on old
+        # messages work whenever /key is loaded (registering it twice is harmless).
+        self.bot.add_dynamic_items(LinkKeyButton)
+
+    async def cog_unload(self) -> None:
+        self.bot.remove_dynamic_items(LinkKeyButton)
+
+    @key.command(name="link", description="Link your API key for a provider (opens a private form)")
+    @app_commands.describe(provider="The provider to pre-select in the form")
+    @app_commands.choices(provider=PROVIDER_CHOICES)
+    async def link(
+        self,
+        interaction: discord.Interaction[Any],
+        provider: app_commands.Choice[str] | None = None,
+    ) -> None:
+        chosen = _parse_provider(provider.value) if provider else None
+        await interaction.response.send_modal(LinkKeyModal(self.bot, chosen))
+
+    @key.command(
+        name="status", description="List your linked API keys (masked) and when they were checked"
+    )
+    async def status(self, interaction: discord.Interaction[Any]) -> None:
+        linked = await self.bot.keys.for_user(interaction.user.id)
+        if not linked:
+            await reply(
+                interaction,
+                "You have no API key linked yet. Run /key link, choose the provider and paste "
+                "your key; it is checked without spending credits and stored encrypted.",
+                view=link_key_view(None),
+            )
+            return
+        lines = ["Your linked keys:", *(describe_linked(item) for item in linked)]
+        have = {item.provider for item in linked}
+        missing = [name for p, name in PROVIDER_NAMES.items() if p.value not in have]
+        if missing:
+            lines.append(f"-# Not linked: {', '.join(missing)}. Add one with /key link.")
+        await reply(interaction, "\n".join(lines))
+
+    @key.command(name="unlink", description="Remove one of your linked API keys")
+    @app_commands.describe(provider="The provider whose key to remove")
+    @app_commands.choices(provider=PROVIDER_CHOICES)
+    async def unlink(
+        self, interaction: discord.Interaction[Any], provider: app_commands.Choice[str]
+    ) -> None:
+        name = provider_name(provider.value)
+        linked = await self.bot.keys.get(interaction.user.id, provider.value)
+        if linked is None:
+            await reply(
+                interaction,
+                f"You have no {name} key linked, so there is nothing to remove. "
+                "/key status lists the keys you have.",
+            )
+            return
+        view = ConfirmUnlink(self.bot, interaction, linked)
+        await interaction.response.send_message(
+            f"Remove your **{name}** key `{linked.masked}`? Your unfinished {name} jobs will "
+            "stop, and new ones need a key again.",
+            view=view,
+            ephemeral=True,
+        )
+
+
+async def setup(bot: SeedanceBot) -> None:
+    await bot.add_cog(Keys(bot))
