@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
+import aiohttp
 import discord
 
 log = logging.getLogger(__name__)
@@ -80,7 +81,7 @@ async def keep_on_card(
         try:
             files.append(await attachment.to_file())
             kept.append(attachment)
-        except discord.HTTPException as exc:
+        except (discord.HTTPException, aiohttp.ClientError, OSError) as exc:
             log.warning("Could not copy input %s to the card: %s", attachment.filename, exc)
     if not files:
         return {}
