@@ -114,17 +114,26 @@ async def reply(
         log.warning("Could not answer interaction %s: %s", interaction.id, exc)
 
 
+async def report(interaction: discord.Interaction, error: BaseException) -> None:
+    """Answer the member for any exception: its message, or a reference that is in the log."""
+    message = describe(error)
+    if message is None:
+        reference = secrets.token_hex(4)
+        if interaction.command is not None:
+            where = f"/{interaction.command.qualified_name}"
+        else:
+            custom_id = dict(interaction.data or {}).get("custom_id", "?")
+            where = f"component {custom_id}"
+        log.error("Unexpected error in %s (ref %s)", where, reference, exc_info=error)
+        message = f"Something went wrong on our side. If it keeps happening, report reference `{reference}`."
+    await reply(interaction, message)
+
+
 async def on_tree_error(
     interaction: discord.Interaction, error: app_commands.AppCommandError
 ) -> None:
     """The tree-level handler: every exception class mapped to a message."""
-    message = describe(error)
-    if message is None:
-        reference = secrets.token_hex(4)
-        command = interaction.command.qualified_name if interaction.command else "?"
-        log.error("Unexpected error in /%s (ref %s)", command, reference, exc_info=error)
-        message = f"Something went wrong on our side. If it keeps happening, report reference `{reference}`."
-    await reply(interaction, message)
+    await report(interaction, error)
 
 
 def install(bot: SeedanceBot) -> None:

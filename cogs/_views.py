@@ -6,17 +6,19 @@ when it is pressed, days later if need be.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import random
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Coroutine
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import discord
 
 from bot.models import MediaKind, endpoint
 from bot.storage import Job, JobState
-from cogs._errors import clip, reply
-from cogs._inputs import fresh_links, is_discord_cdn
+from cogs._errors import clip, reply, report
+from cogs._inputs import fresh_links, is_discord_cdn, map_urls
 from cogs._requests import ALL_MODELS, Attachment, Inputs, ModelChoice, build_request, default_model
 
 if TYPE_CHECKING:
@@ -35,6 +37,24 @@ def choice_for(job: Job) -> ModelChoice:
         ):
             return choice
     raise LookupError(job.endpoint)
+
+
+_Button = TypeVar("_Button")
+
+
+def _answers_errors(
+    callback: Callable[[_Button, discord.Interaction], Coroutine[Any, Any, None]],
+) -> Callable[[_Button, discord.Interaction], Coroutine[Any, Any, None]]:
+    """Errors in a button reach the member as a command's do (discord.py would only log them)."""
+
+    @functools.wraps(callback)
+    async def run(self: _Button, interaction: discord.Interaction) -> None:
+        try:
+            await callback(self, interaction)
+        except Exception as error:
+            await report(interaction, error)
+
+    return run
 
 
 async def _job(interaction: discord.Interaction, job_id: int) -> Job | None:
@@ -57,18 +77,29 @@ async def _card_attachments(bot: SeedanceBot, job: Job) -> list[discord.Attachme
     return list(card.attachments)
 
 
-def _result_file(interaction: discord.Interaction, kind: str) -> str | None:
-    """A freshly signed link to the result file on the clicked message, if it was uploaded."""
+def _result_file(interaction: discord.Interaction, kind: str) -> discord.Attachment | None:
+    """The result file uploaded on the clicked message (freshly signed), if there is one."""
     for attachment in interaction.message.attachments if interaction.message else []:
         if (attachment.content_type or "").startswith(kind):
-            return attachment.url
+            return attachment
     return None
 
 
-async def _start(interaction: discord.Interaction, choice: ModelChoice, request: Any) -> None:
-    from cogs._generate import queue_request
+async def _start(
+    interaction: discord.Interaction,
+    choice: ModelChoice,
+    request: Any,
+    given: list[discord.Attachment] | None = None,
+) -> None:
+    from cogs._generate import _ask_for_key, queue_request
 
-    await queue_request(interaction, choice, request)
+    bot: SeedanceBot = interaction.client  # type: ignore[assignment]
+    if await bot.keys.get(interaction.user.id, choice.provider) is None:
+        # The clicker pays with their own key; without one there is no job, so no card either.
+        await _ask_for_key(interaction, choice)
+        return
+    # ``given`` files are kept on the new card, so a re-roll of this job days later finds them.
+    await queue_request(interaction, choice, request, given)
 
 
 class RerollButton(
@@ -91,6 +122,7 @@ class RerollButton(
     ) -> RerollButton:
         return cls(int(match["id"]))
 
+    @_answers_errors
     async def callback(self, interaction: discord.Interaction) -> None:
         job = await _job(interaction, self.job_id)
         if job is None:
@@ -124,11 +156,13 @@ class ExtendButton(
     ) -> ExtendButton:
         return cls(int(match["id"]))
 
+    @_answers_errors
     async def callback(self, interaction: discord.Interaction) -> None:
         job = await _job(interaction, self.job_id)
         if job is None:
             return
-        clip_url = _result_file(interaction, "video") or job.video_url
+        uploaded = _result_file(interaction, "video")
+        clip_url = uploaded.url if uploaded is not None else job.video_url
         if clip_url is None:
             await reply(interaction, "This result has no clip to continue from.")
             return
@@ -138,7 +172,8 @@ class ExtendButton(
         prompt = EXTEND_PREFIX + str(job.request.get("prompt", ""))
         data.update(mode="media-to-video", media_urls=[clip_url], prompt=prompt[:10_000])
         choice = ALL_MODELS["seedance2"]
-        await _start(interaction, choice, choice.request_model.parse(data))
+        given = [uploaded] if uploaded is not None else None
+        await _start(interaction, choice, choice.request_model.parse(data), given)
 
 
 class AnimateButton(
@@ -158,13 +193,17 @@ class AnimateButton(
     ) -> AnimateButton:
         return cls(int(match["id"]))
 
+    @_answers_errors
     async def callback(self, interaction: discord.Interaction) -> None:
         job = await _job(interaction, self.job_id)
         if job is None:
             return
         bot: SeedanceBot = interaction.client  # type: ignore[assignment]
-        image = _result_file(interaction, "image") or (
-            job.image_urls[0] if job.image_urls else None
+        uploaded = _result_file(interaction, "image")
+        image = (
+            uploaded.url
+            if uploaded is not None
+            else (job.image_urls[0] if job.image_urls else None)
         )
         linked = [k.provider for k in await bot.keys.for_user(interaction.user.id)]
         choice = default_model(MediaKind.VIDEO, linked)
@@ -179,7 +218,8 @@ class AnimateButton(
             image, image.rsplit("/", 1)[-1].split("?")[0] or "frame.png", "image/png"
         )
         prompt = str(job.request.get("prompt", ""))
-        await _start(interaction, choice, build_request(choice, Inputs(prompt, start_frame=frame)))
+        request = build_request(choice, Inputs(prompt, start_frame=frame))
+        await _start(interaction, choice, request, [uploaded] if uploaded is not None else None)
 
 
 class DetailsButton(
@@ -204,12 +244,13 @@ class DetailsButton(
     ) -> DetailsButton:
         return cls(int(match["id"]))
 
+    @_answers_errors
     async def callback(self, interaction: discord.Interaction) -> None:
         job = await _job(interaction, self.job_id)
         if job is None:
             return
-        shown = {k: ("(Discord file)" if isinstance(v, str) and is_discord_cdn(v) else v)
-                 for k, v in job.request.items()}  # fmt: skip
+        # Single links and lists alike: signed Discord links are noise, and expire anyway.
+        shown = map_urls(job.request, lambda u: "(Discord file)" if is_discord_cdn(u) else u)
         lines = [
             f"**Job #{job.id}** · {endpoint(job.endpoint).title} · {job.state.value}",
             f"Provider task: `{job.remote_task_id or '—'}`",
@@ -242,6 +283,7 @@ class DeleteButton(
     ) -> DeleteButton:
         return cls(int(match["id"]))
 
+    @_answers_errors
     async def callback(self, interaction: discord.Interaction) -> None:
         job = await _job(interaction, self.job_id)
         if job is None or interaction.message is None:
@@ -282,6 +324,7 @@ class SendAgainButton(
     ) -> SendAgainButton:
         return cls(int(match["id"]))
 
+    @_answers_errors
     async def callback(self, interaction: discord.Interaction) -> None:
         bot: SeedanceBot = interaction.client  # type: ignore[assignment]
         job = await _job(interaction, self.job_id)

@@ -1,0 +1,795 @@
+"""/video and /image beyond the happy path: long prompts, inputs kept for days, every result
+button, and the tree-level error handler.
+
+The real cogs and engine on SQLite, the provider fakes, and the fake Discord with Discord's CDN
+(:mod:`tests.discord.cdn`): attachments carry real ``https://cdn.discordapp.com`` links (the
+request models take nothing else), are downloaded through the bot's ``get_from_cdn``, and are
+signed afresh whenever the bot fetches their message.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+from urllib.parse import urlsplit
+
+import aiohttp
+import discord
+import pytest
+from discord import app_commands
+
+from bot.app import SeedanceBot
+from bot.jobs import EngineConfig, PollPlan
+from bot.models import InvalidParameters, Problem, Provider
+from bot.providers import RetryPolicy, build_clients
+from bot.storage import Job, JobState
+from tests.discord.cdn import CdnFakeDiscord, assert_discord_was_satisfied
+from tests.discord.fixtures import UNREACHABLE_URL, MakeSeedanceBot
+from tests.discord.harness import dispatch
+from tests.discord.payloads import (
+    MEMBER_PERMISSIONS,
+    Payload,
+    component_interaction,
+    modal_submit_interaction,
+    slash_command_interaction,
+)
+from tests.fakes.base import Fault
+from tests.fakes.seed2 import FakeSeed2
+from tests.fakes.seedance2ai import FakeSeedance2AI
+
+EPHEMERAL = 64
+KEY = "sk_live_generate_more_alice_01"
+BOB_KEY = "sk_live_generate_more_bob_0002"
+SEED2_KEY = "sk-s2-generate-more-alice-01"
+SEEDANCEAPI_KEY = "sk-generate-more-alice-000001"
+PROMPT = "A paper boat drifting down a rain gutter at dusk, close tracking shot"
+PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4
+FAST = EngineConfig(
+    plan=PollPlan(first_fraction=0.0, interval=0.05, core_interval=0.05, tail_interval=0.05),
+    delivery_retry_delay=0.05,
+)
+
+
+# -- the world ---------------------------------------------------------------------------------
+
+
+@pytest.fixture
+async def discord_fake() -> AsyncIterator[CdnFakeDiscord]:
+    """Overrides the harness fixture for this module: the same fake, with Discord's CDN."""
+    async with CdnFakeDiscord() as fake:
+        yield fake
+    assert_discord_was_satisfied(fake)
+
+
+@pytest.fixture
+async def seedance2ai() -> AsyncIterator[FakeSeedance2AI]:
+    async with FakeSeedance2AI(keys={KEY: 10_000, BOB_KEY: 10_000}) as fake:
+        fake.serve_media_bytes = 64 * 1024
+        yield fake
+
+
+@pytest.fixture
+async def seed2() -> AsyncIterator[FakeSeed2]:
+    async with FakeSeed2(keys={SEED2_KEY: 100_000}) as fake:
+        fake.serve_media_bytes = 64 * 1024
+        yield fake
+
+
+Start = Callable[[], Any]
+#: Where the seedance2ai fake says its image results live (https, as the client requires).
+PROVIDER_CDN = "https://cdn.seedance2ai.test"
+
+
+class ProviderCdnSession:
+    """``bot.session`` with a provider's https CDN answered by its local fake (the HTTP edge
+    result downloads go through); everything else passes to the real session."""
+
+    def __init__(self, session: aiohttp.ClientSession, hosts: dict[str, str]) -> None:
+        self._session = session
+        self._hosts = hosts
+
+    def get(self, url: str, **options: Any) -> Any:
+        for public, local in self._hosts.items():
+            if url.startswith(public + "/"):
+                url = local + url.removeprefix(public)
+        return self._session.get(url, **options)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._session, name)
+
+
+@pytest.fixture
+async def start(
+    make_seedance_bot: MakeSeedanceBot, seedance2ai: FakeSeedance2AI, seed2: FakeSeed2
+) -> AsyncIterator[Start]:
+    """``await start()``: a logged-in bot (a second call is a restart on the same database)."""
+    async with aiohttp.ClientSession() as session:
+        urls = {
+            Provider.SEEDANCE2AI: seedance2ai.base_url,
+            Provider.SEED2: seed2.base_url,
+            Provider.SEEDANCEAPI: UNREACHABLE_URL,
+        }
+        fast = RetryPolicy(max_attempts=2, base_delay=0.01, max_delay=0.02)
+
+        made: list[SeedanceBot] = []
+
+        async def make() -> SeedanceBot:
+            clients = build_clients(session, urls, timeout=5.0, retry=fast)
+            made.append(await make_seedance_bot(clients=clients, engine_config=FAST))
+            return made[-1]
+
+        yield make
+        # Before the session closes: a running engine would still use it.
+        for bot in made:
+            if not bot.is_closed():
+                await bot.close()
+
+
+def alice(fake: CdnFakeDiscord) -> int:
+    return int(fake.member_user["id"])
+
+
+def video(fake: CdnFakeDiscord, user: Payload | None = None, **options: Any) -> Payload:
+    return slash_command_interaction(
+        "video", options=options, channel=fake.text_channel, user=user or fake.member_user
+    )
+
+
+def image(fake: CdnFakeDiscord, user: Payload | None = None, **options: Any) -> Payload:
+    return slash_command_interaction(
+        "image", options=options, channel=fake.text_channel, user=user or fake.member_user
+    )
+
+
+def buttons(message: Payload) -> dict[str, str]:
+    return {
+        c["label"]: c["custom_id"]
+        for row in message.get("components", [])
+        for c in row.get("components", [])
+        if c.get("custom_id")
+    }
+
+
+def click(
+    fake: CdnFakeDiscord,
+    message: Payload,
+    label: str,
+    user: Payload | None = None,
+    *,
+    permissions: discord.Permissions = MEMBER_PERMISSIONS,
+) -> Payload:
+    """``user`` presses the button labelled ``label`` under ``message`` (in its channel)."""
+    payload = component_interaction(
+        message,
+        buttons(message)[label],
+        channel=fake.channel(message["channel_id"]),
+        user=user or fake.member_user,
+    )
+    payload["member"]["permissions"] = str(permissions.value)
+    return payload
+
+
+def ephemeral_answers(fake: CdnFakeDiscord, interaction: Payload) -> list[str]:
+    """Everything the member alone saw in answer to ``interaction``: callbacks and follow-ups."""
+    texts = [
+        str(c.data.get("content"))
+        for c in fake.callbacks_for(interaction)
+        if c.type == 4 and c.data and c.data.get("flags", 0) & EPHEMERAL
+    ]
+    record = fake.world.interactions[interaction["token"]]
+    for message_id in record.message_ids:
+        message = fake.world.messages.get(message_id)
+        if message is not None and message["flags"] & EPHEMERAL:
+            texts.append(message["content"])
+    return list(dict.fromkeys(texts))
+
+
+async def jobs_of(bot: SeedanceBot, user_id: int) -> list[Job]:
+    """The member's jobs, oldest first."""
+    return list(reversed(await bot.jobs.recent_for_user(user_id)))
+
+
+async def delivered_post(fake: CdnFakeDiscord, channel_id: str, within: float = 10.0) -> Payload:
+    """The first result message (one with buttons) posted in ``channel_id``."""
+
+    def post() -> Payload | None:
+        return next(
+            (m for m in fake.messages_in(channel_id) if "Details" in buttons(m)),
+            None,
+        )
+
+    return await fake.wait_for(post, within=within)
+
+
+async def settled(bot: SeedanceBot, job_id: int, *states: JobState) -> Job:
+    """Wait until job ``job_id`` is in one of ``states``."""
+    for _ in range(500):
+        job = await bot.jobs.get(job_id)
+        if job is not None and job.state in states:
+            return job
+        await asyncio.sleep(0.01)
+    raise AssertionError(f"job {job_id} never reached {states}: {job}")
+
+
+def path_of(url: str) -> str:
+    return urlsplit(url).path
+
+
+# -- 1. long prompts ---------------------------------------------------------------------------
+
+
+async def test_no_prompt_opens_a_form_whose_parts_make_one_long_prompt(
+    discord_fake: CdnFakeDiscord, start: Start, seedance2ai: FakeSeedance2AI
+) -> None:
+    bot = await start()
+    await bot.keys.link(alice(discord_fake), "seedance2ai", KEY)
+    ask = video(discord_fake, model="seedance2", duration=6)
+
+    await dispatch(bot, ask)
+
+    [shown] = discord_fake.callbacks_for(ask)
+    assert shown.type == 9
+    assert shown.data is not None
+    inputs = [c for row in shown.data["components"] for c in row["components"]]
+    assert len(inputs) == 5
+    assert all(c["type"] == 4 and c["style"] == 2 for c in inputs)  # paragraphs
+    assert [c["required"] for c in inputs] == [True, False, False, False, False]
+    assert await bot.jobs.recent_for_user(alice(discord_fake)) == []
+
+    # Three parts, each within a text input's 4,000, together over an option's 6,000.
+    parts = ["Scene one. " * 360, "Scene two, the bridge. " * 150, "Ending.", "", ""]
+    rows = [
+        {"type": 1, "components": [{"type": 4, "custom_id": c["custom_id"], "value": text}]}
+        for c, text in zip(inputs, parts, strict=True)
+    ]
+    submit = modal_submit_interaction(
+        shown.data["custom_id"],
+        components=rows,
+        channel=discord_fake.text_channel,
+        user=discord_fake.member_user,
+    )
+    await dispatch(bot, submit)
+
+    prompt = "".join(parts)
+    assert len(prompt) > 6000
+    [job] = await bot.jobs.recent_for_user(alice(discord_fake))
+    assert job.request["prompt"] == prompt
+    assert job.request["duration"] == "6"  # the command's other options came along
+    card = discord_fake.original_response(submit)
+    assert card is not None
+    assert not card["flags"] & EPHEMERAL
+    await discord_fake.wait_for(lambda: seedance2ai.posts(), within=10.0)
+    assert seedance2ai.posts()[0].body["prompt"] == prompt
+
+
+async def test_a_txt_prompt_file_of_twelve_thousand_characters_is_read_from_discord(
+    discord_fake: CdnFakeDiscord, start: Start, seed2: FakeSeed2
+) -> None:
+    bot = await start()
+    await bot.keys.link(alice(discord_fake), "seed2", SEED2_KEY)
+    # Not ASCII, so a wrong decoding would show: "é" and "—" take two and three bytes in UTF-8.
+    text = ("Café at dawn — steam rises, the camera drifts left. " * 240)[:12_000].strip()
+    assert len(text) > 11_900
+    prompt_file = discord_fake.cdn.attachment("prompt.txt", (text + "\n").encode())
+
+    await dispatch(bot, video(discord_fake, model="seed2-fast", prompt_file=prompt_file))
+
+    assert discord_fake.cdn.fetched == [prompt_file["url"]]
+    [job] = await bot.jobs.recent_for_user(alice(discord_fake))
+    assert job.request["prompt"] == text
+    await discord_fake.wait_for(lambda: seed2.posts(), within=10.0)
+    assert seed2.posts()[0].body["prompt"] == text
+
+
+@pytest.mark.parametrize(
+    ("filename", "content_type", "data", "said"),
+    [
+        ("prompt.pdf", "application/pdf", b"%PDF-1.7 a cat", "must be a .txt file"),
+        ("prompt.txt", "text/plain", "Kaffee für zwei".encode("latin-1"), "must be UTF-8"),
+    ],
+    ids=["not-txt", "not-utf8"],
+)
+async def test_a_prompt_file_that_is_not_utf8_text_is_refused_without_a_job(
+    discord_fake: CdnFakeDiscord,
+    start: Start,
+    seed2: FakeSeed2,
+    filename: str,
+    content_type: str,
+    data: bytes,
+    said: str,
+) -> None:
+    bot = await start()
+    await bot.keys.link(alice(discord_fake), "seed2", SEED2_KEY)
+    prompt_file = discord_fake.cdn.attachment(filename, data, content_type=content_type)
+    ask = video(discord_fake, model="seed2-fast", prompt_file=prompt_file)
+
+    await dispatch(bot, ask)
+
+    [answer] = ephemeral_answers(discord_fake, ask)
+    assert said in answer
+    assert "`prompt_file`" in answer
+    assert await bot.jobs.recent_for_user(alice(discord_fake)) == []
+    assert seed2.requests == []
+    # No public trace: no card, no thread, no "thinking..." left behind.
+    public = [m for m in discord_fake.messages_in(discord_fake.text_channel)
+              if not m["flags"] & EPHEMERAL]  # fmt: skip
+    assert public == []
+    assert discord_fake.threads_of(discord_fake.text_channel) == []
+
+
+async def test_a_prompt_file_over_the_models_limit_is_refused_naming_prompt(
+    discord_fake: CdnFakeDiscord, start: Start
+) -> None:
+    bot = await start()
+    await bot.keys.link(alice(discord_fake), "seedanceapi", SEEDANCEAPI_KEY)
+    text = "A lighthouse keeper climbs the stairs, the lamp turns. " * 40
+    assert len(text.strip()) > 2000
+    prompt_file = discord_fake.cdn.attachment("long.txt", text.encode())
+    ask = video(discord_fake, model="seedanceapi", prompt_file=prompt_file)
+
+    await dispatch(bot, ask)
+
+    [answer] = ephemeral_answers(discord_fake, ask)
+    assert "`prompt`" in answer
+    assert "2000" in answer
+    assert "Nothing was sent" in answer
+    assert await bot.jobs.recent_for_user(alice(discord_fake)) == []
+    public = [m for m in discord_fake.messages_in(discord_fake.text_channel)
+              if not m["flags"] & EPHEMERAL]  # fmt: skip
+    assert public == []
+
+
+# -- 2. inputs kept for days -------------------------------------------------------------------
+
+
+async def test_a_start_frame_is_kept_on_the_card_and_a_re_roll_days_later_uses_fresh_links(
+    discord_fake: CdnFakeDiscord, start: Start, seedance2ai: FakeSeedance2AI
+) -> None:
+    bot = await start()
+    await bot.keys.link(alice(discord_fake), "seedance2ai", KEY)
+    frame = discord_fake.cdn.attachment("frame.png", PNG)
+    ask = video(discord_fake, prompt=PROMPT, model="seedance2", start_frame=frame)
+
+    await dispatch(bot, ask)
+
+    # The member's upload was copied onto the public card, byte for byte.
+    card = discord_fake.original_response(ask)
+    assert card is not None
+    [kept] = card["attachments"]
+    [copy] = discord_fake.files_of(card)
+    assert copy.data == PNG
+    assert kept["filename"] == "frame.png"
+    assert frame["url"] in discord_fake.cdn.fetched
+    # The request points at the card's copy, not at the upload that vanishes with the command.
+    [first] = await bot.jobs.recent_for_user(alice(discord_fake))
+    assert first.request["mode"] == "image-to-video"
+    assert first.request["image_url"] == kept["url"]
+    assert path_of(first.request["image_url"]) != path_of(frame["url"])
+    [thread] = discord_fake.threads_of(discord_fake.text_channel)
+    post = await delivered_post(discord_fake, thread["id"])
+    assert seedance2ai.posts()[0].body["image_url"] == kept["url"]
+    await bot.close()
+
+    # Days later: every link handed out so far has expired; a new process answers the click.
+    discord_fake.cdn.expire_signatures()
+    assert not discord_fake.cdn.is_valid(first.request["image_url"])
+    again = await start()
+    await dispatch(again, click(discord_fake, post, "Re-roll"))
+
+    newest = (await jobs_of(again, alice(discord_fake)))[-1]
+    assert newest.id != first.id
+    refreshed = newest.request["image_url"]
+    assert path_of(refreshed) == path_of(kept["url"])  # the same file on the first card...
+    assert refreshed != first.request["image_url"]  # ...under a new signature
+    assert discord_fake.cdn.is_valid(refreshed)
+    assert await discord_fake.cdn.get(refreshed) == PNG
+    await discord_fake.wait_for(lambda: len(seedance2ai.posts()) == 2, within=10.0)
+    assert seedance2ai.posts()[1].body["image_url"] == refreshed
+
+
+async def test_seed2_gets_the_start_frame_first_and_references_sorted_by_content_type(
+    discord_fake: CdnFakeDiscord, start: Start, seed2: FakeSeed2
+) -> None:
+    bot = await start()
+    await bot.keys.link(alice(discord_fake), "seed2", SEED2_KEY)
+    cdn = discord_fake.cdn
+    # The file names say nothing; the content types Discord reports do.
+    ask = video(
+        discord_fake,
+        prompt="@image_file_1 walks into the room of @image_file_2, to the beat",
+        model="seed2-fast",
+        start_frame=cdn.attachment("hero.png", PNG, content_type="image/png"),
+        reference_1=cdn.attachment("take1", b"\x00\x00\x00\x18ftypmp42", content_type="video/mp4"),
+        reference_2=cdn.attachment("beat", b"ID3\x04\x00 beat", content_type="audio/mpeg"),
+        reference_3=cdn.attachment("room", PNG[::-1], content_type="image/jpeg"),
+    )
+
+    await dispatch(bot, ask)
+
+    card = discord_fake.original_response(ask)
+    assert card is not None
+    on_card = {a["filename"]: a["url"] for a in card["attachments"]}
+    assert set(on_card) == {"hero.png", "take1", "beat", "room"}
+    [job] = await bot.jobs.recent_for_user(alice(discord_fake))
+    assert job.request["image_files"] == [on_card["hero.png"], on_card["room"]]
+    assert job.request["video_files"] == [on_card["take1"]]
+    assert job.request["audio_files"] == [on_card["beat"]]
+    await discord_fake.wait_for(lambda: seed2.posts(), within=10.0)
+    sent = seed2.posts()[0].body
+    assert sent["image_files"] == [on_card["hero.png"], on_card["room"]]
+    assert sent["video_files"] == [on_card["take1"]]
+    assert sent["audio_files"] == [on_card["beat"]]
+
+
+# -- 3. buttons on a delivered result ----------------------------------------------------------
+
+
+async def deliver_video(
+    bot: SeedanceBot, fake: CdnFakeDiscord, **options: Any
+) -> tuple[Job, Payload]:
+    """Run /video to a result in its thread; returns the job and the result message."""
+    before = {j.id for j in await bot.jobs.recent_for_user(alice(fake))}
+    ask = video(fake, **{"prompt": PROMPT, "model": "seedance2", **options})
+    await dispatch(bot, ask)
+    [job] = [j for j in await bot.jobs.recent_for_user(alice(fake)) if j.id not in before]
+    assert job.destination.thread_id is not None
+    post = await delivered_post(fake, str(job.destination.thread_id))
+    return job, post
+
+
+async def test_extend_continues_a_seedance_2_clip_from_the_uploaded_file(
+    discord_fake: CdnFakeDiscord, start: Start, seedance2ai: FakeSeedance2AI
+) -> None:
+    bot = await start()
+    await bot.keys.link(alice(discord_fake), "seedance2ai", KEY)
+    first, post = await deliver_video(bot, discord_fake, duration=8, aspect_ratio="9:16")
+    [clip] = post["attachments"]
+    [clip_file] = discord_fake.files_of(post)
+    assert clip["content_type"] == "video/mp4"
+
+    extend = click(discord_fake, post, "Extend")
+    await dispatch(bot, extend)
+
+    second = (await jobs_of(bot, alice(discord_fake)))[-1]
+    assert second.id != first.id
+    assert second.endpoint == "seedance2"
+    assert second.request["mode"] == "media-to-video"
+    assert second.request["prompt"].startswith("Continue from the supplied previous clip.")
+    assert second.request["prompt"].endswith(PROMPT)
+    assert second.request["duration"] == "8"
+    assert second.request["aspect_ratio"] == "9:16"
+    # The clip is the file uploaded under the result, kept (like any input) on the new card.
+    [source] = second.request["media_urls"]
+    card = discord_fake.original_response(extend)
+    assert card is not None
+    [kept] = card["attachments"]
+    assert source == kept["url"]
+    assert discord_fake.files_of(card)[0].data == clip_file.data
+    assert clip["url"] in discord_fake.cdn.fetched
+    await discord_fake.wait_for(lambda: len(seedance2ai.posts()) == 2, within=10.0)
+    assert seedance2ai.posts()[1].body["media_urls"] == [source]
+
+    # Days later, after a restart, re-rolling the continuation still finds the clip.
+    assert second.destination.channel_id == int(post["channel_id"])  # clicked in the thread
+    extended = await discord_fake.wait_for(
+        lambda: next(
+            (m for m in discord_fake.messages_in(post["channel_id"])
+             if buttons(m).get("Re-roll") == f"job:reroll:{second.id}"),
+            None,
+        ),
+        within=10.0,
+    )  # fmt: skip
+    await bot.close()
+    discord_fake.cdn.expire_signatures()
+    again = await start()
+    await dispatch(again, click(discord_fake, extended, "Re-roll"))
+
+    third = (await jobs_of(again, alice(discord_fake)))[-1]
+    [refreshed] = third.request["media_urls"]
+    assert path_of(refreshed) == path_of(source)
+    assert discord_fake.cdn.is_valid(refreshed)
+    assert await discord_fake.cdn.get(refreshed) == clip_file.data
+
+
+async def test_animate_turns_an_image_result_into_the_start_frame_of_a_video(
+    discord_fake: CdnFakeDiscord, start: Start, seedance2ai: FakeSeedance2AI
+) -> None:
+    bot = await start()
+    await bot.keys.link(alice(discord_fake), "seedance2ai", KEY)  # images and video
+    # Image links must be https (the client ignores others): the provider's CDN, served locally.
+    seedance2ai.image_output = {"image_urls": [f"{PROVIDER_CDN}/kite.png"]}
+    seedance2ai.media["kite.png"] = PNG
+    bot.session = ProviderCdnSession(bot.session, {PROVIDER_CDN: seedance2ai.root_url + "/media"})
+    ask = image(discord_fake, prompt="A red kite over green hills", model="gpt-image-2")
+    await dispatch(bot, ask)
+    [picture] = await bot.jobs.recent_for_user(alice(discord_fake))
+    post = await delivered_post(discord_fake, str(picture.destination.thread_id))
+    [result_image] = post["attachments"]
+    assert result_image["content_type"].startswith("image/")
+    assert "Extend" not in buttons(post)
+
+    animate = click(discord_fake, post, "Animate")
+    await dispatch(bot, animate)
+
+    clip = (await jobs_of(bot, alice(discord_fake)))[-1]
+    assert clip.id != picture.id
+    assert clip.endpoint == "seedance2"
+    assert clip.request["mode"] == "image-to-video"
+    assert clip.request["prompt"] == "A red kite over green hills"
+    card = discord_fake.original_response(animate)
+    assert card is not None
+    [kept] = card["attachments"]
+    assert clip.request["image_url"] == kept["url"]
+    assert discord_fake.files_of(post)[0].data == PNG
+    assert discord_fake.files_of(card)[0].data == PNG
+    await discord_fake.wait_for(lambda: len(seedance2ai.posts()) == 2, within=10.0)
+    assert seedance2ai.posts()[1].path.endswith("/video/seedance2")
+
+
+async def test_details_show_every_parameter_but_no_discord_links(
+    discord_fake: CdnFakeDiscord, start: Start, seed2: FakeSeed2
+) -> None:
+    bot = await start()
+    await bot.keys.link(alice(discord_fake), "seed2", SEED2_KEY)
+    cdn = discord_fake.cdn
+    ask = video(
+        discord_fake, prompt="@image_file_1 dances", model="seed2-premium", duration=7,
+        start_frame=cdn.attachment("dancer.png", PNG),
+        reference_1=cdn.attachment("moves.mp4", b"\x00\x00\x00\x18ftypmp42"),
+    )  # fmt: skip
+    await dispatch(bot, ask)
+    [job] = await bot.jobs.recent_for_user(alice(discord_fake))
+    post = await delivered_post(discord_fake, str(job.destination.thread_id))
+
+    details = click(discord_fake, post, "Details", user=discord_fake.owner_user)
+    await dispatch(bot, details)
+
+    [answer] = discord_fake.callbacks_for(details)
+    assert answer.type == 4
+    assert answer.data is not None
+    assert answer.data["flags"] & EPHEMERAL
+    text = answer.data["content"]
+    assert f"Job #{job.id}" in text
+    for shown in ('"prompt": "@image_file_1 dances"', '"model": "seedance_2.0"',
+                  '"duration": 7', '"image_files"', '"video_files"'):  # fmt: skip
+        assert shown in text
+    assert "discordapp" not in text
+    assert "(Discord file)" in text
+
+
+@pytest.mark.parametrize("who", ["requester", "stranger", "moderator"])
+async def test_delete_is_for_the_requester_and_members_who_manage_messages(
+    discord_fake: CdnFakeDiscord, start: Start, who: str
+) -> None:
+    bot = await start()
+    await bot.keys.link(alice(discord_fake), "seedance2ai", KEY)
+    _, post = await deliver_video(bot, discord_fake)
+    bob = discord_fake.add_user("bob")
+    user, permissions = {
+        "requester": (discord_fake.member_user, MEMBER_PERMISSIONS),
+        "stranger": (bob, MEMBER_PERMISSIONS),
+        "moderator": (bob, MEMBER_PERMISSIONS | discord.Permissions(manage_messages=True)),
+    }[who]
+
+    delete = click(discord_fake, post, "Delete", user=user, permissions=permissions)
+    await dispatch(bot, delete)
+
+    [answer] = ephemeral_answers(discord_fake, delete)
+    deletes = discord_fake.requests_to(
+        "DELETE", f"/channels/{post['channel_id']}/messages/{post['id']}"
+    )
+    if who == "stranger":
+        assert "Only the member who asked for it, or moderators" in answer
+        assert post["id"] in discord_fake.world.messages
+        assert deletes == []
+    else:
+        assert answer == "Deleted."
+        assert post["id"] not in discord_fake.world.messages
+        assert [r.status for r in deletes] == [204]
+
+
+async def test_re_roll_by_another_member_is_charged_to_their_own_key(
+    discord_fake: CdnFakeDiscord, start: Start, seedance2ai: FakeSeedance2AI
+) -> None:
+    bot = await start()
+    await bot.keys.link(alice(discord_fake), "seedance2ai", KEY)
+    first, post = await deliver_video(bot, discord_fake, seed=11)
+    bob = discord_fake.add_user("bob")
+    await bot.keys.link(int(bob["id"]), "seedance2ai", BOB_KEY)
+
+    await dispatch(bot, click(discord_fake, post, "Re-roll", user=bob))
+
+    [rerolled] = await bot.jobs.recent_for_user(int(bob["id"]))
+    assert rerolled.request["prompt"] == first.request["prompt"]
+    assert rerolled.request["seed"] != 11
+    assert [j.id for j in await bot.jobs.recent_for_user(alice(discord_fake))] == [first.id]
+    await discord_fake.wait_for(lambda: len(seedance2ai.posts()) == 2, within=10.0)
+    assert seedance2ai.posts()[1].headers["Authorization"] == f"Bearer {BOB_KEY}"
+    assert seedance2ai.charges[BOB_KEY] == [30]
+    assert seedance2ai.charges[KEY] == [30]  # the first clip only
+
+
+async def test_re_roll_by_a_member_without_a_key_asks_them_to_link_one(
+    discord_fake: CdnFakeDiscord, start: Start, seedance2ai: FakeSeedance2AI
+) -> None:
+    bot = await start()
+    await bot.keys.link(alice(discord_fake), "seedance2ai", KEY)
+    _, post = await deliver_video(bot, discord_fake)
+    bob = discord_fake.add_user("bob")
+    cards_before = len(discord_fake.messages_in(post["channel_id"]))
+
+    reroll = click(discord_fake, post, "Re-roll", user=bob)
+    await dispatch(bot, reroll)
+
+    [answer] = ephemeral_answers(discord_fake, reroll)
+    assert "seedance2ai API key" in answer
+    assert "key:link:seedance2ai" in str(discord_fake.callbacks_for(reroll)[0].data)
+    assert await bot.jobs.recent_for_user(int(bob["id"])) == []
+    public = [m for m in discord_fake.messages_in(post["channel_id"]) if not m["flags"] & EPHEMERAL]
+    assert len(public) == cards_before  # no card for a job that does not exist
+    assert len(seedance2ai.posts()) == 1
+
+
+async def test_send_again_requeues_an_uncertain_job_for_its_owner_only(
+    discord_fake: CdnFakeDiscord, start: Start, seed2: FakeSeed2
+) -> None:
+    bot = await start()
+    await bot.keys.link(alice(discord_fake), "seed2", SEED2_KEY)
+    # The connection drops after seed2 took the job: did it? seed2 has no idempotency keys.
+    seed2.inject(Fault("drop_after", method="POST"))
+    await dispatch(bot, video(discord_fake, prompt=PROMPT, model="seed2-fast"))
+    [job] = await bot.jobs.recent_for_user(alice(discord_fake))
+    uncertain = await settled(bot, job.id, JobState.UNCERTAIN)
+    post = await delivered_post(discord_fake, str(job.destination.thread_id))
+    assert set(buttons(post)) == {"Send again", "Details"}
+    assert len(seed2.posts()) == 1
+    bob = discord_fake.add_user("bob")
+
+    stranger = click(discord_fake, post, "Send again", user=bob)
+    await dispatch(bot, stranger)
+
+    assert ephemeral_answers(discord_fake, stranger) == [
+        "Only the member who asked for this job can send it again."
+    ]
+    assert (await settled(bot, job.id, JobState.UNCERTAIN)).idempotency_key == (
+        uncertain.idempotency_key
+    )
+
+    owner = click(discord_fake, post, "Send again")
+    await dispatch(bot, owner)
+
+    [answer] = ephemeral_answers(discord_fake, owner)
+    assert "queued again" in answer
+    assert "charged for both" in answer
+    again = await bot.jobs.get(job.id)
+    assert again is not None
+    assert again.idempotency_key != uncertain.idempotency_key
+    done = await settled(bot, job.id, JobState.SUCCEEDED, JobState.DELIVERED)
+    assert done.remote_task_id is not None
+    assert len(seed2.posts()) == 2
+
+
+async def test_a_button_that_fails_answers_the_member_like_a_command_would(
+    discord_fake: CdnFakeDiscord, start: Start, seed2: FakeSeed2
+) -> None:
+    bot = await start()
+    await bot.keys.link(alice(discord_fake), "seed2", SEED2_KEY)
+    seed2.inject(Fault("drop_after", method="POST"))
+    await dispatch(bot, video(discord_fake, prompt=PROMPT, model="seed2-fast"))
+    [job] = await bot.jobs.recent_for_user(alice(discord_fake))
+    await settled(bot, job.id, JobState.UNCERTAIN)
+    post = await delivered_post(discord_fake, str(job.destination.thread_id))
+    await bot.keys.unlink(alice(discord_fake), "seed2")
+    await bot.engine.refresh_key(alice(discord_fake), "seed2")
+
+    again = click(discord_fake, post, "Send again")
+    await dispatch(bot, again)  # fails the test if discord.py only logged an exception
+
+    [answer] = ephemeral_answers(discord_fake, again)
+    assert "no API key linked for seed2" in answer
+    assert "/key link" in answer
+    assert (await settled(bot, job.id, JobState.UNCERTAIN)).id == job.id
+
+
+# -- 4. the tree-level error handler -----------------------------------------------------------
+
+
+REFERENCE = re.compile(r"Something went wrong on our side\. .*reference `([0-9a-f]{8})`")
+
+
+def boom(*_: Any, **__: Any) -> Any:
+    raise RuntimeError("the database melted")
+
+
+@pytest.mark.parametrize("where", ["before-any-answer", "after-the-card"])
+async def test_an_unexpected_error_shows_a_reference_that_is_in_the_log(
+    discord_fake: CdnFakeDiscord,
+    start: Start,
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+    where: str,
+) -> None:
+    bot = await start()
+    await bot.keys.link(alice(discord_fake), "seedance2ai", KEY)
+    if where == "before-any-answer":
+        monkeypatch.setattr(bot.keys, "for_user", boom)
+    else:
+        monkeypatch.setattr(bot.engine, "enqueue", boom)
+    ask = video(discord_fake, prompt=PROMPT, model="seedance2")
+
+    with caplog.at_level(logging.ERROR, logger="cogs"):
+        await dispatch(bot, ask)
+
+    [answer] = ephemeral_answers(discord_fake, ask)
+    match = REFERENCE.search(answer)
+    assert match is not None, answer
+    assert "the database melted" not in answer  # no internals shown
+    [record] = [r for r in caplog.records if match[1] in r.getMessage()]
+    assert record.levelno == logging.ERROR
+    assert "/video" in record.getMessage()
+    assert record.exc_info is not None
+    assert isinstance(record.exc_info[1], app_commands.CommandInvokeError)
+    assert isinstance(record.exc_info[1].original, RuntimeError)
+    assert "Traceback" in caplog.text
+    assert "the database melted" in caplog.text
+    assert await bot.jobs.recent_for_user(alice(discord_fake)) == []
+
+
+async def test_invalid_parameters_after_the_deferral_still_reach_the_member_privately(
+    discord_fake: CdnFakeDiscord, start: Start, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bot = await start()
+    await bot.keys.link(alice(discord_fake), "seedance2ai", KEY)
+
+    async def refuse(**_: Any) -> Job:
+        raise InvalidParameters([Problem("duration", "is not accepted right now.", ("5", "10"))])
+
+    monkeypatch.setattr(bot.engine, "enqueue", refuse)
+    ask = video(discord_fake, prompt=PROMPT, model="seedance2")
+
+    await dispatch(bot, ask)
+
+    assert [c.type for c in discord_fake.callbacks_for(ask)] == [5]  # deferred first
+    follow_ups = [
+        r.json
+        for r in discord_fake.requests
+        if r.method == "POST" and r.path.startswith("/webhooks/") and r.status == 200
+    ]
+    [problem] = [f for f in follow_ups if "`duration`" in str(f.get("content"))]
+    assert problem["flags"] & EPHEMERAL
+    assert "Allowed: 5, 10." in problem["content"]
+    assert ephemeral_answers(discord_fake, ask) == [problem["content"]]
+
+
+@pytest.mark.parametrize("where", ["before-any-answer", "after-the-deferral"])
+async def test_an_expired_interaction_is_logged_not_raised(
+    discord_fake: CdnFakeDiscord,
+    start: Start,
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+    where: str,
+) -> None:
+    bot = await start()
+    await bot.keys.link(alice(discord_fake), "seedance2ai", KEY)
+    ask = video(discord_fake, prompt=PROMPT, model="seedance2")
+
+    def expire_then_fail(*_: Any, **__: Any) -> Any:
+        discord_fake.expire_interaction(ask)  # 15 minutes pass while the command runs
+        raise RuntimeError("too slow")
+
+    if where == "before-any-answer":
+        monkeypatch.setattr(bot.keys, "for_user", expire_then_fail)
+    else:
+        monkeypatch.setattr(bot.engine, "enqueue", expire_then_fail)
+
+    with caplog.at_level(logging.WARNING, logger="cogs"):
+        await dispatch(bot, ask)  # fails if anything escaped into discord.py
+
+    refused = [r for r in discord_fake.requests if r.status in (401, 404)]
+    assert refused, "the handler did try to answer"
+    assert {(r.response or {}).get("code") for r in refused} <= {10062, 50027}
+    assert any("Could not answer interaction" in r.getMessage() for r in caplog.records)
+    assert any("too slow" in str(r.exc_info[1]) for r in caplog.records if r.exc_info)
