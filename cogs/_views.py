@@ -11,7 +11,7 @@ import json
 import logging
 import random
 from collections.abc import Callable, Coroutine
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Self, TypeVar
 
 import discord
 
@@ -102,16 +102,19 @@ async def _start(
     await queue_request(interaction, choice, request, given)
 
 
-class RerollButton(
-    discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"job:reroll:(?P<id>\d+)"
-):
-    """Same parameters, a new seed, charged to whoever presses it."""
+class _JobButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"job:_:(?P<id>\d+)"):
+    """A button under a result whose custom id is ``job:<action>:<job id>``."""
+
+    action: ClassVar[str]
+    label: ClassVar[str]
+    emoji: ClassVar[str]
+    style: ClassVar[discord.ButtonStyle] = discord.ButtonStyle.secondary
 
     def __init__(self, job_id: int) -> None:
         super().__init__(
             discord.ui.Button(
-                label="Re-roll", emoji="🎲", style=discord.ButtonStyle.primary,
-                custom_id=f"job:reroll:{job_id}",
+                label=self.label, emoji=self.emoji, style=self.style,
+                custom_id=f"job:{self.action}:{job_id}",
             )
         )  # fmt: skip
         self.job_id = job_id
@@ -119,8 +122,17 @@ class RerollButton(
     @classmethod
     async def from_custom_id(
         cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: Any
-    ) -> RerollButton:
+    ) -> Self:
         return cls(int(match["id"]))
+
+
+class RerollButton(_JobButton, template=r"job:reroll:(?P<id>\d+)"):
+    """Same parameters, a new seed, charged to whoever presses it."""
+
+    action = "reroll"
+    label = "Re-roll"
+    emoji = "🎲"
+    style = discord.ButtonStyle.primary
 
     @_answers_errors
     async def callback(self, interaction: discord.Interaction) -> None:
@@ -139,22 +151,12 @@ class RerollButton(
         await _start(interaction, choice, choice.request_model.parse(data))
 
 
-class ExtendButton(
-    discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"job:extend:(?P<id>\d+)"
-):
+class ExtendButton(_JobButton, template=r"job:extend:(?P<id>\d+)"):
     """Seedance 2: continue from this clip, per the prompt guide."""
 
-    def __init__(self, job_id: int) -> None:
-        super().__init__(
-            discord.ui.Button(label="Extend", emoji="⏩", custom_id=f"job:extend:{job_id}")
-        )
-        self.job_id = job_id
-
-    @classmethod
-    async def from_custom_id(
-        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: Any
-    ) -> ExtendButton:
-        return cls(int(match["id"]))
+    action = "extend"
+    label = "Extend"
+    emoji = "⏩"
 
     @_answers_errors
     async def callback(self, interaction: discord.Interaction) -> None:
@@ -176,22 +178,12 @@ class ExtendButton(
         await _start(interaction, choice, choice.request_model.parse(data), given)
 
 
-class AnimateButton(
-    discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"job:animate:(?P<id>\d+)"
-):
+class AnimateButton(_JobButton, template=r"job:animate:(?P<id>\d+)"):
     """Turn an image result into the start frame of a video."""
 
-    def __init__(self, job_id: int) -> None:
-        super().__init__(
-            discord.ui.Button(label="Animate", emoji="🎬", custom_id=f"job:animate:{job_id}")
-        )
-        self.job_id = job_id
-
-    @classmethod
-    async def from_custom_id(
-        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: Any
-    ) -> AnimateButton:
-        return cls(int(match["id"]))
+    action = "animate"
+    label = "Animate"
+    emoji = "🎬"
 
     @_answers_errors
     async def callback(self, interaction: discord.Interaction) -> None:
@@ -222,27 +214,13 @@ class AnimateButton(
         await _start(interaction, choice, request, [uploaded] if uploaded is not None else None)
 
 
-class DetailsButton(
-    discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"job:details:(?P<id>\d+)"
-):
+class DetailsButton(_JobButton, template=r"job:details:(?P<id>\d+)"):
     """Every parameter the job was made with, for the one who asks."""
 
-    def __init__(self, job_id: int) -> None:
-        super().__init__(
-            discord.ui.Button(
-                label="Details",
-                emoji="📋",
-                style=discord.ButtonStyle.secondary,
-                custom_id=f"job:details:{job_id}",
-            )
-        )
-        self.job_id = job_id
-
-    @classmethod
-    async def from_custom_id(
-        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: Any
-    ) -> DetailsButton:
-        return cls(int(match["id"]))
+    action = "details"
+    label = "Details"
+    emoji = "📋"
+    style = discord.ButtonStyle.secondary
 
     @_answers_errors
     async def callback(self, interaction: discord.Interaction) -> None:
@@ -261,27 +239,13 @@ class DetailsButton(
         await reply(interaction, clip("\n".join(lines)))
 
 
-class DeleteButton(
-    discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"job:delete:(?P<id>\d+)"
-):
+class DeleteButton(_JobButton, template=r"job:delete:(?P<id>\d+)"):
     """Remove a result: its requester, or members who may manage messages."""
 
-    def __init__(self, job_id: int) -> None:
-        super().__init__(
-            discord.ui.Button(
-                label="Delete",
-                emoji="🗑️",
-                style=discord.ButtonStyle.danger,
-                custom_id=f"job:delete:{job_id}",
-            )
-        )
-        self.job_id = job_id
-
-    @classmethod
-    async def from_custom_id(
-        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: Any
-    ) -> DeleteButton:
-        return cls(int(match["id"]))
+    action = "delete"
+    label = "Delete"
+    emoji = "🗑️"
+    style = discord.ButtonStyle.danger
 
     @_answers_errors
     async def callback(self, interaction: discord.Interaction) -> None:
@@ -304,25 +268,13 @@ class DeleteButton(
         await interaction.followup.send("Deleted.", ephemeral=True)
 
 
-class SendAgainButton(
-    discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"job:again:(?P<id>\d+)"
-):
+class SendAgainButton(_JobButton, template=r"job:again:(?P<id>\d+)"):
     """An uncertain job: its owner chooses to send it again, knowing it may be charged twice."""
 
-    def __init__(self, job_id: int) -> None:
-        super().__init__(
-            discord.ui.Button(
-                label="Send again", emoji="🔁", style=discord.ButtonStyle.primary,
-                custom_id=f"job:again:{job_id}",
-            )
-        )  # fmt: skip
-        self.job_id = job_id
-
-    @classmethod
-    async def from_custom_id(
-        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: Any
-    ) -> SendAgainButton:
-        return cls(int(match["id"]))
+    action = "again"
+    label = "Send again"
+    emoji = "🔁"
+    style = discord.ButtonStyle.primary
 
     @_answers_errors
     async def callback(self, interaction: discord.Interaction) -> None:
