@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -10,7 +11,7 @@ import discord
 from discord import app_commands
 
 from bot.models import InvalidParameters, MediaKind, ProviderRequest
-from bot.storage import Destination
+from bot.storage import Destination, Job
 from cogs._delivery import describe_missing_permissions
 from cogs._errors import UserFacingError, describe_problems, reply
 from cogs._inputs import keep_on_card, map_urls
@@ -164,6 +165,29 @@ async def queue_request(
     bot: SeedanceBot = interaction.client  # type: ignore[assignment]
     if not interaction.response.is_done():
         await interaction.response.defer(thinking=True)
+    try:
+        job = await _post_card_and_queue(bot, interaction, choice, request, given)
+    except Exception:
+        # The public "thinking…"/card message must not turn into a public error: remove it,
+        # so the tree handler's answer arrives as a private follow-up instead.
+        with contextlib.suppress(discord.HTTPException):
+            await interaction.delete_original_response()
+        raise
+    log.info("Job %d queued by %d on %s", job.id, interaction.user.id, choice.key)
+    note = _permission_note(bot, interaction)
+    if note:
+        # The job goes ahead (results fall back to the channel, links or DMs); the member is
+        # told up front what will look different, and who can fix it.
+        await interaction.followup.send(note, ephemeral=True)
+
+
+async def _post_card_and_queue(
+    bot: SeedanceBot,
+    interaction: discord.Interaction,
+    choice: ModelChoice,
+    request: ProviderRequest,
+    given: list[discord.Attachment] | None,
+) -> Job:
     card = await interaction.edit_original_response(
         embed=bot.delivery.starting_card(choice, request)
     )
@@ -184,15 +208,9 @@ async def queue_request(
         thread_id=thread_id,
         message_id=card.id,
     )
-    job = await bot.engine.enqueue(
+    return await bot.engine.enqueue(
         owner_id=interaction.user.id, request=request, destination=destination
     )
-    log.info("Job %d queued by %d on %s", job.id, interaction.user.id, choice.key)
-    note = _permission_note(bot, interaction)
-    if note:
-        # The job goes ahead (results fall back to the channel, links or DMs); the member is
-        # told up front what will look different, and who can fix it.
-        await interaction.followup.send(note, ephemeral=True)
 
 
 def _permission_note(bot: SeedanceBot, interaction: discord.Interaction) -> str:

@@ -762,6 +762,9 @@ async def test_invalid_parameters_after_the_deferral_still_reach_the_member_priv
     assert problem["flags"] & EPHEMERAL
     assert "Allowed: 5, 10." in problem["content"]
     assert ephemeral_answers(discord_fake, ask) == [problem["content"]]
+    # The public card was removed, so nothing about the refused job stays in the channel.
+    deleted = [r for r in discord_fake.requests if r.method == "DELETE" and "@original" in r.path]
+    assert len(deleted) == 1
 
 
 @pytest.mark.parametrize("where", ["before-any-answer", "after-the-deferral"])
