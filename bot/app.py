@@ -75,7 +75,11 @@ class SeedanceBot(commands.Bot):
             keys=self.keys,
             clients={provider.value: client for provider, client in self.clients.items()},
             port=self.delivery,
-            config=engine_config or EngineConfig(max_running_per_user=settings.max_jobs_per_user),
+            config=engine_config
+            or EngineConfig(
+                max_running_per_user=settings.max_jobs_per_user,
+                default_budget=(settings.default_requests_per_minute, 60.0),
+            ),
         )
 
     async def setup_hook(self) -> None:

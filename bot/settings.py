@@ -34,6 +34,8 @@ class Settings(BaseSettings):
     key_encryption_secret_previous: SecretStr | None = None
     #: Running jobs per member; more wait in a queue, in order.
     max_jobs_per_user: int = Field(default=3, ge=1, le=100)
+    #: Requests per minute per key for providers that document no limit (seedanceapi, seed2).
+    default_requests_per_minute: int = Field(default=20, ge=1, le=600)
     seedance2ai_base_url: str = "https://seedance2ai.io"
     seedanceapi_base_url: str = "https://seedanceapi.org/v1"
     seed2_base_url: str = "https://api.seed2.io"
