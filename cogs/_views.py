@@ -6,12 +6,10 @@ when it is pressed, days later if need be.
 
 from __future__ import annotations
 
-import functools
 import json
 import logging
 import random
-from collections.abc import Callable, Coroutine
-from typing import TYPE_CHECKING, Any, ClassVar, Self, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Self
 
 import discord
 
@@ -37,24 +35,6 @@ def choice_for(job: Job) -> ModelChoice:
         ):
             return choice
     raise LookupError(job.endpoint)
-
-
-_Button = TypeVar("_Button")
-
-
-def _answers_errors(
-    callback: Callable[[_Button, discord.Interaction], Coroutine[Any, Any, None]],
-) -> Callable[[_Button, discord.Interaction], Coroutine[Any, Any, None]]:
-    """Errors in a button reach the member as a command's do (discord.py would only log them)."""
-
-    @functools.wraps(callback)
-    async def run(self: _Button, interaction: discord.Interaction) -> None:
-        try:
-            await callback(self, interaction)
-        except Exception as error:
-            await report(interaction, error)
-
-    return run
 
 
 async def _job(interaction: discord.Interaction, job_id: int) -> Job | None:
@@ -103,12 +83,20 @@ async def _start(
 
 
 class _JobButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"job:_:(?P<id>\d+)"):
-    """A button under a result whose custom id is ``job:<action>:<job id>``."""
+    """A button under a result whose custom id is ``job:<action>:<job id>``.
+
+    Subclasses name their ``action`` and implement :meth:`act`; finding the job and answering
+    errors (discord.py would only log them) is done here once.
+    """
 
     action: ClassVar[str]
     label: ClassVar[str]
     emoji: ClassVar[str]
     style: ClassVar[discord.ButtonStyle] = discord.ButtonStyle.secondary
+
+    def __init_subclass__(cls, *, action: str, **kwargs: Any) -> None:
+        super().__init_subclass__(template=rf"job:{action}:(?P<id>\d+)", **kwargs)
+        cls.action = action
 
     def __init__(self, job_id: int) -> None:
         super().__init__(
@@ -125,20 +113,26 @@ class _JobButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"job:
     ) -> Self:
         return cls(int(match["id"]))
 
+    async def callback(self, interaction: discord.Interaction) -> None:
+        try:
+            job = await _job(interaction, self.job_id)
+            if job is not None:
+                await self.act(interaction, job)
+        except Exception as error:
+            await report(interaction, error)
 
-class RerollButton(_JobButton, template=r"job:reroll:(?P<id>\d+)"):
+    async def act(self, interaction: discord.Interaction, job: Job) -> None:
+        raise NotImplementedError
+
+
+class RerollButton(_JobButton, action="reroll"):
     """Same parameters, a new seed, charged to whoever presses it."""
 
-    action = "reroll"
     label = "Re-roll"
     emoji = "🎲"
     style = discord.ButtonStyle.primary
 
-    @_answers_errors
-    async def callback(self, interaction: discord.Interaction) -> None:
-        job = await _job(interaction, self.job_id)
-        if job is None:
-            return
+    async def act(self, interaction: discord.Interaction, job: Job) -> None:
         bot: SeedanceBot = interaction.client  # type: ignore[assignment]
         choice = choice_for(job)
         data = fresh_links(job.request, await _card_attachments(bot, job))
@@ -151,18 +145,13 @@ class RerollButton(_JobButton, template=r"job:reroll:(?P<id>\d+)"):
         await _start(interaction, choice, choice.request_model.parse(data))
 
 
-class ExtendButton(_JobButton, template=r"job:extend:(?P<id>\d+)"):
+class ExtendButton(_JobButton, action="extend"):
     """Seedance 2: continue from this clip, per the prompt guide."""
 
-    action = "extend"
     label = "Extend"
     emoji = "⏩"
 
-    @_answers_errors
-    async def callback(self, interaction: discord.Interaction) -> None:
-        job = await _job(interaction, self.job_id)
-        if job is None:
-            return
+    async def act(self, interaction: discord.Interaction, job: Job) -> None:
         uploaded = _result_file(interaction, "video")
         clip_url = uploaded.url if uploaded is not None else job.video_url
         if clip_url is None:
@@ -178,18 +167,13 @@ class ExtendButton(_JobButton, template=r"job:extend:(?P<id>\d+)"):
         await _start(interaction, choice, choice.request_model.parse(data), given)
 
 
-class AnimateButton(_JobButton, template=r"job:animate:(?P<id>\d+)"):
+class AnimateButton(_JobButton, action="animate"):
     """Turn an image result into the start frame of a video."""
 
-    action = "animate"
     label = "Animate"
     emoji = "🎬"
 
-    @_answers_errors
-    async def callback(self, interaction: discord.Interaction) -> None:
-        job = await _job(interaction, self.job_id)
-        if job is None:
-            return
+    async def act(self, interaction: discord.Interaction, job: Job) -> None:
         bot: SeedanceBot = interaction.client  # type: ignore[assignment]
         uploaded = _result_file(interaction, "image")
         image = (
@@ -214,19 +198,14 @@ class AnimateButton(_JobButton, template=r"job:animate:(?P<id>\d+)"):
         await _start(interaction, choice, request, [uploaded] if uploaded is not None else None)
 
 
-class DetailsButton(_JobButton, template=r"job:details:(?P<id>\d+)"):
+class DetailsButton(_JobButton, action="details"):
     """Every parameter the job was made with, for the one who asks."""
 
-    action = "details"
     label = "Details"
     emoji = "📋"
     style = discord.ButtonStyle.secondary
 
-    @_answers_errors
-    async def callback(self, interaction: discord.Interaction) -> None:
-        job = await _job(interaction, self.job_id)
-        if job is None:
-            return
+    async def act(self, interaction: discord.Interaction, job: Job) -> None:
         # Single links and lists alike: signed Discord links are noise, and expire anyway.
         shown = map_urls(job.request, lambda u: "(Discord file)" if is_discord_cdn(u) else u)
         lines = [
@@ -239,18 +218,15 @@ class DetailsButton(_JobButton, template=r"job:details:(?P<id>\d+)"):
         await reply(interaction, clip("\n".join(lines)))
 
 
-class DeleteButton(_JobButton, template=r"job:delete:(?P<id>\d+)"):
+class DeleteButton(_JobButton, action="delete"):
     """Remove a result: its requester, or members who may manage messages."""
 
-    action = "delete"
     label = "Delete"
     emoji = "🗑️"
     style = discord.ButtonStyle.danger
 
-    @_answers_errors
-    async def callback(self, interaction: discord.Interaction) -> None:
-        job = await _job(interaction, self.job_id)
-        if job is None or interaction.message is None:
+    async def act(self, interaction: discord.Interaction, job: Job) -> None:
+        if interaction.message is None:
             return
         member = interaction.user
         allowed = job.owner_id == member.id or (
@@ -268,20 +244,15 @@ class DeleteButton(_JobButton, template=r"job:delete:(?P<id>\d+)"):
         await interaction.followup.send("Deleted.", ephemeral=True)
 
 
-class SendAgainButton(_JobButton, template=r"job:again:(?P<id>\d+)"):
+class SendAgainButton(_JobButton, action="again"):
     """An uncertain job: its owner chooses to send it again, knowing it may be charged twice."""
 
-    action = "again"
     label = "Send again"
     emoji = "🔁"
     style = discord.ButtonStyle.primary
 
-    @_answers_errors
-    async def callback(self, interaction: discord.Interaction) -> None:
+    async def act(self, interaction: discord.Interaction, job: Job) -> None:
         bot: SeedanceBot = interaction.client  # type: ignore[assignment]
-        job = await _job(interaction, self.job_id)
-        if job is None:
-            return
         if job.owner_id != interaction.user.id:
             await reply(interaction, "Only the member who asked for this job can send it again.")
             return
