@@ -1,6 +1,6 @@
 """Discord's own OpenAPI spec as the judge of every body the bot sends and every answer the fake gives.
 
-The spec (``discord/discord-api-spec``, kept in ``shared/discord-api-spec``) describes each route's
+The spec (``discord/discord-api-spec``, vendored in ``tests/discord/spec`` with its MIT licence) describes each route's
 request and response bodies as JSON Schema 2020-12 under ``components/schemas``. An operation is
 found by method and path template; its schema is checked through a ``$ref`` into the whole
 document, so every nested ``#/components/...`` reference resolves as it does in the spec.
@@ -22,12 +22,9 @@ from jsonschema.exceptions import ValidationError, best_match  # type: ignore[im
 from referencing import Registry
 from referencing.jsonschema import DRAFT202012
 
-_REPO_ROOT = Path(__file__).resolve().parents[2]
-#: Where the spec lives: ``shared/`` sits beside the work tree, locally and in CI.
+#: The vendored copy (see ``spec/SOURCE.txt`` for its commit); a newer one can be pointed at.
 SPEC_PATH = Path(
-    os.environ.get(
-        "DISCORD_API_SPEC", _REPO_ROOT.parent / "shared" / "discord-api-spec" / "openapi.json"
-    )
+    os.environ.get("DISCORD_API_SPEC", Path(__file__).resolve().parent / "spec" / "openapi.json")
 )
 _ROOT_URI = "urn:discord-api-spec"
 
