@@ -118,6 +118,23 @@ def test_base_url_is_normalised(given: str, stored: str) -> None:
 
 
 @pytest.mark.parametrize(
+    ("field", "root", "version"),
+    [
+        ("seedance2ai_base_url", "https://seedance2ai.io", "/api/v1"),
+        ("seedanceapi_base_url", "https://seedanceapi.org", "/v1"),
+        ("seed2_base_url", "https://api.seed2.io", "/v1"),
+    ],
+)
+def test_base_url_is_accepted_with_or_without_its_version_path(
+    field: str, root: str, version: str
+) -> None:
+    # Stored as written: the provider client adds the version path when it is missing.
+    for given in (root, root + version, root + version + "/"):
+        settings = load_settings(discord_token=TOKEN, **{field: given})
+        assert getattr(settings, field) == given.rstrip("/")
+
+
+@pytest.mark.parametrize(
     "bad",
     ["api.seed2.io", "ftp://api.seed2.io", "https://", "http://host:port", "https://h/?a=1", ""],
 )

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import aiohttp
 
+from bot.metrics import Metrics
 from bot.models import Provider
-from bot.providers.errors import ProviderError
+from bot.providers.errors import KeyCheckInconclusiveError, ProviderError
 from bot.providers.http import ProviderClient
 from bot.providers.retry import RetryPolicy
 from bot.providers.seed2 import Seed2Client
@@ -26,10 +27,11 @@ def build_clients(
     *,
     timeout: float = 30.0,
     retry: RetryPolicy | None = None,
+    metrics: Metrics | None = None,
 ) -> dict[Provider, ProviderClient]:
-    """One client per provider, all sharing ``session``."""
+    """One client per provider, all sharing ``session`` (and ``metrics``, when given)."""
     return {
-        provider: cls(session, base_urls[provider], timeout=timeout, retry=retry)
+        provider: cls(session, base_urls[provider], timeout=timeout, retry=retry, metrics=metrics)
         for provider, cls in CLIENT_CLASSES.items()
     }
 
@@ -38,6 +40,7 @@ __all__ = [
     "CLIENT_CLASSES",
     "CostEstimate",
     "KeyCheck",
+    "KeyCheckInconclusiveError",
     "ProviderClient",
     "ProviderError",
     "RetryPolicy",

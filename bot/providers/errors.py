@@ -101,6 +101,21 @@ class SubmitOutcomeUnknownError(ProviderError):
     )
 
 
+class KeyCheckInconclusiveError(ProviderError):
+    """A key check got no answer in the API's documented shape, so it says nothing about the key.
+
+    A key is only accepted on the API's documented "no such task" answer and only rejected on its
+    documented authentication error. Anything else (an unknown route's 404 page, HTML from a
+    proxy, a server error that outlasted the retries, no connection) ends here: often the
+    configured base URL points somewhere else.
+    """
+
+    advice = (
+        "The key could not be checked: the provider may be down, or the bot's base URL for it "
+        "may be wrong. Nothing was stored."
+    )
+
+
 _BY_STATUS: dict[int, type[ProviderError]] = {
     400: InvalidRequestError,
     401: UnauthorizedError,

@@ -10,19 +10,19 @@ import time
 from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, ClassVar, Protocol, Self
+from urllib.parse import urlsplit
 
 import aiohttp
 
+from bot.metrics import Metrics, outcome_label
 from bot.models import Provider, ProviderRequest
 from bot.providers.errors import (
     ConnectionFailedError,
-    InvalidRequestError,
+    KeyCheckInconclusiveError,
     MalformedResponseError,
-    NotFoundError,
     ProviderError,
     RateLimitedError,
     SubmitOutcomeUnknownError,
-    UnauthorizedError,
 )
 from bot.providers.retry import RetryPolicy, parse_retry_after
 from bot.providers.state import CostEstimate, KeyCheck, Submission, TaskState, TaskStatus
@@ -30,6 +30,8 @@ from bot.providers.state import CostEstimate, KeyCheck, Submission, TaskState, T
 log = logging.getLogger(__name__)
 
 Sleep = Callable[[float], Awaitable[None]]
+#: Reads one raw answer (HTTP status, decoded body) to a key-check probe: a verdict, or None.
+KeyCheckReader = Callable[[int, Any], KeyCheck | None]
 
 
 class RequestGate(Protocol):
@@ -52,10 +54,25 @@ def scrub(text: str, secret: str) -> str:
     return text.replace(secret, "***") if secret else text
 
 
+def versioned_base_url(base_url: str, version_path: str) -> str:
+    """``base_url`` ending in ``version_path`` exactly once, whether it was configured with it.
+
+    ``https://api.seed2.io`` and ``https://api.seed2.io/v1`` both give ``https://api.seed2.io/v1``;
+    a proxy path before the version (``https://proxy/seed2``) is kept.
+    """
+    base = base_url.strip().rstrip("/")
+    if version_path and base.endswith(version_path):
+        base = base[: -len(version_path)].rstrip("/")
+    return base + version_path
+
+
 class ProviderClient(ABC):
     """One generation API. Stateless apart from configuration; share one aiohttp session."""
 
     provider: ClassVar[Provider]
+    #: The path every documented route starts with (``/v1``, ``/api/v1``). A configured base URL
+    #: may end in it or not; route paths below are written relative to it.
+    version_path: ClassVar[str] = ""
     #: Whether the API documents Idempotency-Key, so a submit may be repeated safely.
     honours_idempotency: ClassVar[bool] = False
     #: The request models this client can submit.
@@ -70,9 +87,12 @@ class ProviderClient(ABC):
         timeout: float = 30.0,
         sleep: Sleep = asyncio.sleep,
         clock: Callable[[], float] = time.monotonic,
+        metrics: Metrics | None = None,
     ) -> None:
         self._session = session
-        self.base_url = base_url.rstrip("/")
+        self._metrics = metrics
+        #: Where every route path is appended: the configured base URL with the version path.
+        self.base_url = versioned_base_url(base_url, self.version_path)
         self.retry = retry or RetryPolicy()
         self._timeout = aiohttp.ClientTimeout(total=timeout, connect=min(10.0, timeout))
         self._sleep = sleep
@@ -135,21 +155,51 @@ class ProviderClient(ABC):
 
     # -- shared machinery ----------------------------------------------------------------------
 
+    def _key_check_answer(self, status: int, payload: Any) -> KeyCheck | None:
+        """The verdict in one answer to a key-check probe, or None when it carries none.
+
+        VALID only for the API's documented "no such task" answer, INVALID only for its
+        documented authentication error. Anything else (a web server's 404 page, a proxy's HTML,
+        a 5xx) is None: it says nothing about the key. The base recognises nothing.
+        """
+        return None
+
     async def _probe_key(
         self, api_key: str, path: str, params: Mapping[str, str] | None = None
     ) -> KeyCheck:
-        """Read a task that cannot exist: it costs nothing and only a rejected key answers 401/403.
+        """Read a task that cannot exist: it costs nothing, and the answer tells about the key.
 
-        None of the APIs has a "who am I" route (PROVIDERS.md section 1.6 decision); anything but
-        an authentication error means the key got past authentication.
+        None of the APIs has a "who am I" route (PROVIDERS.md section 1.6 decision). Only an
+        answer in the API's documented shape is a verdict (see :meth:`_key_check_answer`);
+        transient failures are retried as usual, and whatever else comes back raises
+        :class:`KeyCheckInconclusiveError`: often the base URL points somewhere else.
         """
         try:
-            await self._call("GET", path, api_key, params=params)
-        except UnauthorizedError:
-            return KeyCheck.INVALID
-        except (NotFoundError, InvalidRequestError):
-            return KeyCheck.VALID
-        return KeyCheck.VALID
+            answer = await self._call(
+                "GET", path, api_key, params=params, key_check=self._key_check_answer
+            )
+        except ProviderError as error:
+            raise self._inconclusive(
+                f"HTTP {error.status}: {error.message}" if error.status else error.message,
+                status=error.status,
+                code=error.code,
+            ) from error
+        if isinstance(answer, KeyCheck):
+            return answer
+        # A 2xx for a task that cannot exist: whatever answered, it is not the documented API.
+        raise self._inconclusive("a task that cannot exist was answered as found", status=200)
+
+    def _inconclusive(self, detail: str, **kwargs: Any) -> ProviderError:
+        parts = urlsplit(self.base_url)
+        where = parts._replace(netloc=parts.netloc.rpartition("@")[2]).geturl()  # no user:password
+        detail = " ".join(detail.split())  # an HTML page arrives with its line breaks
+        detail = detail if len(detail) <= 200 else detail[:199] + "…"
+        log.warning("%s key check inconclusive at %s: %s", self.provider, where, detail)
+        return self._error(
+            KeyCheckInconclusiveError,
+            f"could not check the key, is the base URL right? ({detail})",
+            **kwargs,
+        )
 
     def _task_status(self, raw: Any, known: Mapping[str, TaskStatus]) -> TaskStatus:
         """Map a provider's status word; an unknown one is a malformed answer, polled again."""
@@ -176,12 +226,15 @@ class ProviderClient(ABC):
         params: Mapping[str, str] | None = None,
         idempotency_key: str | None = None,
         replay_safe: bool = True,
+        key_check: KeyCheckReader | None = None,
     ) -> Any:
         """Send one logical request, retrying transient failures; return the decoded JSON.
 
         ``replay_safe`` is False for a submit the API cannot deduplicate: such a request is only
         repeated when the failure proves nothing was processed (refused connection, 429, 500,
         503). When the outcome is unknown it raises :class:`SubmitOutcomeUnknownError`.
+
+        ``key_check`` reads each raw answer first; a verdict it finds is returned as is.
         """
         started = self._clock()
         attempt = 0
@@ -190,8 +243,11 @@ class ProviderClient(ABC):
             if self._gate is not None:
                 await self._gate.acquire()
             try:
-                return await self._send_once(method, path, api_key, body, params, idempotency_key)
+                answer = await self._send_once(
+                    method, path, api_key, body, params, idempotency_key, key_check
+                )
             except ProviderError as error:
+                self._count(error)
                 if self._gate is not None and isinstance(error, RateLimitedError):
                     self._gate.rate_limited(error.retry_after)
                 if not replay_safe and not error.outcome_known:
@@ -219,6 +275,16 @@ class ProviderClient(ABC):
                     delay,
                 )
                 await self._sleep(delay)
+            else:
+                self._count(None)
+                return answer
+
+    def _count(self, error: ProviderError | None) -> None:
+        if self._metrics is None:
+            return
+        self._metrics.provider_request(self.provider.value, outcome_label(error))
+        if isinstance(error, RateLimitedError):
+            self._metrics.rate_limited(self.provider.value)
 
     async def _send_once(
         self,
@@ -228,6 +294,7 @@ class ProviderClient(ABC):
         body: Mapping[str, Any] | None,
         params: Mapping[str, str] | None,
         idempotency_key: str | None,
+        key_check: KeyCheckReader | None = None,
     ) -> Any:
         headers = {"Authorization": f"Bearer {api_key}", "Accept": "application/json"}
         if idempotency_key is not None:
@@ -253,6 +320,10 @@ class ProviderClient(ABC):
                 ConnectionFailedError, f"{what} before an answer arrived", outcome_known=False
             ) from exc
         payload = self._decode(raw, status, api_key)
+        if key_check is not None:
+            verdict = key_check(status, payload)
+            if verdict is not None:
+                return verdict
         error = self._error_from(status, payload, retry_after)
         if error is not None:
             error.message = scrub(error.message, api_key)

@@ -35,12 +35,13 @@ _NOT_FOUND_WORDS = re.compile(r"not[ _-]?found|does not exist|no such", re.IGNOR
 
 class Seed2Client(ProviderClient):
     provider: ClassVar[Provider] = Provider.SEED2
+    version_path: ClassVar[str] = "/v1"
     # The README documents no Idempotency-Key: a lost submit answer is never re-sent blindly.
     honours_idempotency: ClassVar[bool] = False
     request_models: ClassVar[tuple[type[ProviderRequest], ...]] = (Seed2Request,)
 
     def _submit_path(self, request: ProviderRequest) -> str:
-        return "/v1/video/generate"
+        return "/video/generate"
 
     def _submission(self, payload: dict[str, Any]) -> Submission | None:
         data = envelope_data(payload)
@@ -56,7 +57,7 @@ class Seed2Client(ProviderClient):
         )
 
     async def status(self, task_id: str, api_key: str) -> TaskState:
-        payload = await self._call("GET", f"/v1/tasks/{quote(task_id, safe='')}", api_key)
+        payload = await self._call("GET", f"/tasks/{quote(task_id, safe='')}", api_key)
         data = envelope_data(payload)
         status = self._task_status(data.get("status"), _STATUSES)
         result = data.get("result")
@@ -93,7 +94,23 @@ class Seed2Client(ProviderClient):
     async def check_key(self, api_key: str) -> KeyCheck:
         # Task ids are small positive integers, so a huge random one cannot be a real task.
         probe = 9_000_000_000_000 + secrets.randbelow(10**12)
-        return await self._probe_key(api_key, f"/v1/tasks/{probe}")
+        return await self._probe_key(api_key, f"/tasks/{probe}")
+
+    def _key_check_answer(self, status: int, payload: Any) -> KeyCheck | None:
+        """The README documents every answer as the ``{"code", "message", "data"}`` envelope but
+        no error; so only that envelope, carrying an error, is a verdict: not found accepts,
+        401/403 rejects (PROVIDERS.md section 3 decision)."""
+        if not isinstance(payload, dict):
+            return None
+        code, message = as_int(payload.get("code")), payload.get("message")
+        if code is None or code == 0 or not isinstance(message, str):
+            return None
+        cls = _classify(status, code, message)
+        if cls is errors.NotFoundError:
+            return KeyCheck.VALID
+        if cls is errors.UnauthorizedError:
+            return KeyCheck.INVALID
+        return None
 
     def estimate_cost(self, request: ProviderRequest) -> CostEstimate:
         self._check_model(request)

@@ -19,11 +19,12 @@ from bot.providers import errors
 from bot.providers.http import ProviderClient, as_int, first_text
 from bot.providers.state import KeyCheck, Submission, TaskState, TaskStatus
 
+#: Routes below the version path ``/api/v1``.
 _PATHS: dict[type[ProviderRequest], str] = {
-    Seedance2Request: "/api/v1/video/seedance2",
-    SeedanceRequest: "/api/v1/video/seedance",
-    GptImage2Request: "/api/v1/image/gpt-image-2",
-    NanoBananaProRequest: "/api/v1/image/nano-banana-pro",
+    Seedance2Request: "/video/seedance2",
+    SeedanceRequest: "/video/seedance",
+    GptImage2Request: "/image/gpt-image-2",
+    NanoBananaProRequest: "/image/nano-banana-pro",
 }
 
 _ERROR_CODES: dict[str, type[errors.ProviderError]] = {
@@ -50,6 +51,7 @@ _STATUSES = {
 
 class Seedance2AIClient(ProviderClient):
     provider: ClassVar[Provider] = Provider.SEEDANCE2AI
+    version_path: ClassVar[str] = "/api/v1"
     honours_idempotency: ClassVar[bool] = True
     request_models: ClassVar[tuple[type[ProviderRequest], ...]] = tuple(_PATHS)
 
@@ -68,11 +70,21 @@ class Seedance2AIClient(ProviderClient):
         )
 
     async def status(self, task_id: str, api_key: str) -> TaskState:
-        payload = await self._call("GET", f"/api/v1/tasks/{quote(task_id, safe='')}", api_key)
+        payload = await self._call("GET", f"/tasks/{quote(task_id, safe='')}", api_key)
         return self._task_state(task_id, payload)
 
     async def check_key(self, api_key: str) -> KeyCheck:
-        return await self._probe_key(api_key, f"/api/v1/tasks/keycheck_{secrets.token_hex(8)}")
+        return await self._probe_key(api_key, f"/tasks/keycheck_{secrets.token_hex(8)}")
+
+    def _key_check_answer(self, status: int, payload: Any) -> KeyCheck | None:
+        """PROVIDERS.md 1.6: ``404 not_found`` accepts, ``401 unauthorized`` rejects, both in the
+        documented ``{"error": {"code", "message"}}`` shape."""
+        code = _documented_error_code(payload)
+        if status == 404 and code == "not_found":
+            return KeyCheck.VALID
+        if status in (401, 403) and code == "unauthorized":
+            return KeyCheck.INVALID
+        return None
 
     def _error_from(
         self, status: int, payload: Any, retry_after: float | None
@@ -120,6 +132,15 @@ class Seedance2AIClient(ProviderClient):
             or ("The provider reported a failure." if status is TaskStatus.FAILED else None),
             raw=payload,
         )
+
+
+def _documented_error_code(payload: Any) -> str | None:
+    """The code of a ``{"error": {"code": ..., "message": ...}}`` answer; None for any other."""
+    error = payload.get("error") if isinstance(payload, dict) else None
+    if not isinstance(error, dict):
+        return None
+    code, message = error.get("code"), error.get("message")
+    return code if isinstance(code, str) and isinstance(message, str) else None
 
 
 def _task_error(error: Any) -> tuple[str | None, str | None]:

@@ -50,6 +50,7 @@ _STATUSES = {
 
 class SeedanceApiClient(ProviderClient):
     provider: ClassVar[Provider] = Provider.SEEDANCEAPI
+    version_path: ClassVar[str] = "/v1"
     # The guide documents no Idempotency-Key: a lost submit answer is never re-sent blindly.
     honours_idempotency: ClassVar[bool] = False
     request_models: ClassVar[tuple[type[ProviderRequest], ...]] = (SeedanceApiRequest,)
@@ -102,6 +103,20 @@ class SeedanceApiClient(ProviderClient):
     async def check_key(self, api_key: str) -> KeyCheck:
         probe = {"task_id": f"keycheck{secrets.token_hex(8)}"}
         return await self._probe_key(api_key, "/status", probe)
+
+    def _key_check_answer(self, status: int, payload: Any) -> KeyCheck | None:
+        """The guide: ``404 TASK_NOT_FOUND`` accepts, ``401 INVALID_API_KEY`` rejects. The code
+        must come in a JSON answer, where the PROVIDERS.md 2.3 decision reads codes from."""
+        if not isinstance(payload, dict):
+            return None
+        envelope_code = as_int(payload.get("code"))
+        effective = status if status >= 400 else envelope_code or status
+        code = _error_code(payload)
+        if effective == 404 and code == "TASK_NOT_FOUND":
+            return KeyCheck.VALID
+        if effective in (401, 403) and code == "INVALID_API_KEY":
+            return KeyCheck.INVALID
+        return None
 
     def estimate_cost(self, request: ProviderRequest) -> CostEstimate:
         self._check_model(request)

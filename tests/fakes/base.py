@@ -250,7 +250,11 @@ class FakeApi:
                     "Too many requests",
                     **{"Retry-After": str(math.ceil(wait))},
                 )
-        response = await handler(request)
+        try:
+            response = await handler(request)
+        except web.HTTPNotFound:
+            # No route here: answer like a web server, not like the API (wrong base URL).
+            return not_found_page()
         if fault is not None and fault.kind == "drop_after":
             return _drop(request)
         if fault is not None and fault.kind == "respond_after":
@@ -261,6 +265,19 @@ class FakeApi:
                 status=response.status, text="<html>502 oops", content_type="text/html"
             )
         return response
+
+
+#: What nginx and most web servers send for a path they do not know.
+NOT_FOUND_HTML = (
+    "<html>\r\n<head><title>404 Not Found</title></head>\r\n<body>\r\n"
+    "<center><h1>404 Not Found</h1></center>\r\n<hr><center>nginx</center>\r\n"
+    "</body>\r\n</html>\r\n"
+)
+
+
+def not_found_page() -> web.Response:
+    """A web server's 404 for an unknown path: HTML, in no API's documented shape."""
+    return web.Response(status=404, text=NOT_FOUND_HTML, content_type="text/html")
 
 
 def _respond(fault: Fault) -> web.Response:
