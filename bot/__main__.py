@@ -1,22 +1,37 @@
-"""``python -m bot``: read settings, set up logging, open the HTTP session, run the client."""
+"""``python -m bot``: read settings, set up logging, open the database and HTTP session, run.
+
+Every way this can fail ends in one ``error: ...`` line on stderr and an exit code, never a
+traceback: 2 for something the operator must change before starting again (a setting, the
+database path), 1 for everything else (Discord unreachable or refusing, an unexpected error).
+SIGTERM (``docker stop``) and SIGINT stop the bot cleanly with exit code 0.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import signal
 import sys
 
 import aiohttp
 import discord
+import yarl
+from discord.gateway import DiscordWebSocket
+from discord.http import Route
 from pydantic import ValidationError
 
 from bot.app import SeedanceBot
 from bot.logs import RedactingFilter, setup_logging
+from bot.metrics import Metrics
 from bot.providers import build_clients
 from bot.settings import Settings, describe_settings_error, load_settings
+from bot.startup import StartupError, describe_gateway_closure, open_database
 from bot.storage import ApiKeyStore, Database, KeyCipher, load_or_create_secret
+from bot.web import HealthCheck, WebServer, WebServerError, build_app, database_writable
 
 log = logging.getLogger(__name__)
+
+EXIT_OK, EXIT_FAILURE, EXIT_CONFIGURATION = 0, 1, 2
 
 
 def key_cipher(settings: Settings, redactor: RedactingFilter) -> KeyCipher:
@@ -24,7 +39,15 @@ def key_cipher(settings: Settings, redactor: RedactingFilter) -> KeyCipher:
     if settings.key_encryption_secret is not None:
         primary = settings.key_encryption_secret.get_secret_value()
     else:
-        primary = load_or_create_secret(settings.database_path.parent)
+        try:
+            primary = load_or_create_secret(settings.database_path.parent)
+        except OSError as exc:
+            raise StartupError(
+                f"cannot create the key encryption secret in {settings.database_path.parent} "
+                f"({exc.strerror or exc}); make DATABASE_PATH's folder writable or set "
+                "KEY_ENCRYPTION_SECRET",
+                exit_code=EXIT_CONFIGURATION,
+            ) from exc
         redactor.add_secret(primary)
     previous = settings.key_encryption_secret_previous
     return KeyCipher([primary, *([previous.get_secret_value()] if previous else [])])
@@ -32,23 +55,42 @@ def key_cipher(settings: Settings, redactor: RedactingFilter) -> KeyCipher:
 
 async def run_bot(settings: Settings, redactor: RedactingFilter) -> None:
     """Run the client until it is closed; the database and HTTP session live as long as it."""
-    cipher = key_cipher(settings, redactor)
-    database = await Database.open(settings.database_path)
+    database = await open_database(settings.database_path)
     try:
+        cipher = key_cipher(settings, redactor)
+        keys = ApiKeyStore(database, cipher)
         if settings.key_encryption_secret_previous is not None:
-            await ApiKeyStore(database, cipher).rotate()
+            await keys.rotate()
+        await report_unreadable_keys(keys)
         await _run_client(settings, database, cipher, redactor)
     finally:
         await database.close()
 
 
+async def report_unreadable_keys(keys: ApiKeyStore) -> None:
+    """One error line when the configured secret cannot read stored keys; the bot runs on."""
+    unreadable, total = await keys.unreadable_count()
+    if unreadable:
+        log.error(
+            "KEY_ENCRYPTION_SECRET cannot read %d of %d stored API key(s): the secret changed or "
+            "was lost. Their owners must link them again with /key link (set "
+            "KEY_ENCRYPTION_SECRET_PREVIOUS to the old secret to keep them instead)",
+            unreadable,
+            total,
+        )
+
+
 async def _run_client(
     settings: Settings, database: Database, cipher: KeyCipher, redactor: RedactingFilter
 ) -> None:
+    # Proxies (or local stand-ins) in front of Discord's REST API and gateway, when configured.
+    Route.BASE = settings.discord_api_url
+    DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(settings.discord_gateway_url)
     timeout = aiohttp.ClientTimeout(total=settings.http_timeout_seconds)
+    metrics = Metrics()
     async with aiohttp.ClientSession(timeout=timeout) as session:
         clients = build_clients(
-            session, settings.base_urls(), timeout=settings.http_timeout_seconds
+            session, settings.base_urls(), timeout=settings.http_timeout_seconds, metrics=metrics
         )
         bot = SeedanceBot(
             settings=settings,
@@ -57,9 +99,56 @@ async def _run_client(
             database=database,
             cipher=cipher,
             redactor=redactor,
+            metrics=metrics,
         )
-        async with bot:
-            await bot.start(settings.discord_token.get_secret_value())
+        # Started before logging in, so a port in use fails at once with one line.
+        server = await start_web_server(settings, bot, database)
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            # A handler of our own: as PID 1 in a container, SIGTERM would otherwise be ignored.
+            loop.add_signal_handler(signum, bot.begin_stop, signal.Signals(signum).name)
+        try:
+            async with bot:
+                await bot.start(settings.discord_token.get_secret_value())
+        finally:
+            for signum in (signal.SIGTERM, signal.SIGINT):
+                loop.remove_signal_handler(signum)
+            if server is not None:
+                await server.stop()
+        if bot.stopping:
+            log.info("Stopped cleanly; unfinished jobs resume at the next start")
+
+
+async def start_web_server(
+    settings: Settings, bot: SeedanceBot, database: Database
+) -> WebServer | None:
+    """The health and metrics server when ``HTTP_PORT`` is set; ``None`` otherwise."""
+    metrics = bot.metrics
+    metrics.set_job_counts(bot.jobs.count_by_provider_and_state)
+
+    def copy_budgets() -> None:
+        for (provider, digest), budget in bot.engine.budgets.items():
+            metrics.budget_use(provider, digest, budget.limit - budget.available(), budget.limit)
+
+    metrics.add_scrape_hook(copy_budgets)
+    if settings.http_port is None:
+        return None
+    health = HealthCheck(
+        gateway_connected=bot.gateway_connected,
+        database_writable=lambda: database_writable(database),
+        engine_alive=lambda: bot.engine.running,
+    )
+    server = WebServer(build_app(health=health, metrics=metrics))
+    try:
+        await server.start(settings.http_host, settings.http_port)
+    except WebServerError as exc:
+        raise StartupError(
+            f"{exc}; set HTTP_PORT to a free port or unset it", exit_code=EXIT_CONFIGURATION
+        ) from exc
+    log.info(
+        "Health and metrics on http://%s:%d/healthz and /metrics", settings.http_host, server.port
+    )
+    return server
 
 
 def main() -> int:
@@ -69,31 +158,55 @@ def main() -> int:
     except ValidationError as exc:
         # A configuration mistake is the operator's to fix: one line, no traceback.
         print(f"error: {describe_settings_error(exc)}", file=sys.stderr)
-        return 2
+        return EXIT_CONFIGURATION
 
     redactor = setup_logging(settings.log_level, settings.secrets())
     try:
         asyncio.run(run_bot(settings, redactor))
+    except StartupError as exc:
+        return _fail(redactor, str(exc), exc.exit_code)
     except discord.LoginFailure as exc:
         reason = redactor.redact(str(exc)) or "no reason given"
-        print(
-            f"error: Discord rejected DISCORD_TOKEN ({reason}); copy a fresh token from the "
-            "Bot page of your application in the Discord developer portal",
-            file=sys.stderr,
+        return _fail(
+            redactor,
+            f"Discord rejected DISCORD_TOKEN ({reason}); copy a fresh token from the Bot page "
+            "of your application in the Discord developer portal",
+            EXIT_FAILURE,
         )
-        return 1
-    except (aiohttp.ClientConnectionError, OSError) as exc:
+    except discord.ConnectionClosed as exc:
+        return _fail(redactor, describe_gateway_closure(exc), EXIT_FAILURE)
+    except discord.PrivilegedIntentsRequired:
+        return _fail(redactor, describe_gateway_closure(None), EXIT_FAILURE)
+    except discord.HTTPException as exc:
+        return _fail(
+            redactor,
+            f"Discord answered HTTP {exc.status} ({exc.text or 'no reason given'}) while "
+            "starting; try again later",
+            EXIT_FAILURE,
+        )
+    except (aiohttp.ClientConnectionError, OSError, discord.GatewayNotFound) as exc:
         # Raised before the gateway connects (DNS, firewall, proxy): an operator problem, not a bug.
-        print(
-            f"error: cannot reach Discord ({redactor.redact(str(exc))}); check this machine's "
-            "network connection and try again",
-            file=sys.stderr,
+        return _fail(
+            redactor,
+            f"cannot reach Discord ({exc}); check this machine's network connection and try again",
+            EXIT_FAILURE,
         )
-        return 1
     except KeyboardInterrupt:
         log.info("Stopped by keyboard interrupt")
-        return 0
-    return 0
+    except Exception as exc:
+        # A bug: one line for the operator; the traceback is logged at DEBUG for a report.
+        log.debug("Unexpected error", exc_info=exc)
+        return _fail(
+            redactor,
+            f"unexpected {type(exc).__name__}: {exc} (run with LOG_LEVEL=DEBUG for details)",
+            EXIT_FAILURE,
+        )
+    return EXIT_OK
+
+
+def _fail(redactor: RedactingFilter, message: str, code: int) -> int:
+    print(f"error: {redactor.redact(message)}", file=sys.stderr)
+    return code
 
 
 if __name__ == "__main__":

@@ -36,11 +36,23 @@ class Settings(BaseSettings):
     max_jobs_per_user: int = Field(default=3, ge=1, le=100)
     #: Requests per minute per key for providers that document no limit (seedanceapi, seed2).
     default_requests_per_minute: int = Field(default=20, ge=1, le=600)
+    # The documented base URLs. Each works with or without the API's version path (seedance2ai
+    # ``/api/v1``, seedanceapi and seed2 ``/v1``): the provider client adds it when it is missing.
     seedance2ai_base_url: str = "https://seedance2ai.io"
     seedanceapi_base_url: str = "https://seedanceapi.org/v1"
     seed2_base_url: str = "https://api.seed2.io"
     log_level: LogLevel = "INFO"
     http_timeout_seconds: float = Field(default=30.0, gt=0, allow_inf_nan=False)
+    #: Register the commands to this one server (instant) instead of globally.
+    discord_guild_id: int | None = Field(default=None, gt=0)
+    #: Discord's REST API; another value points the bot at a REST proxy or a local stand-in.
+    discord_api_url: str = "https://discord.com/api/v10"
+    #: Discord's gateway; another value points the bot at a gateway proxy or a local stand-in.
+    discord_gateway_url: str = "wss://gateway.discord.gg/"
+    #: Port of the built-in HTTP server (health, metrics); unset: no server.
+    http_port: int | None = Field(default=None, ge=1, le=65535)
+    #: Address the HTTP server binds to; 0.0.0.0 in the Docker image.
+    http_host: str = "127.0.0.1"
 
     @field_validator("discord_token")
     @classmethod
@@ -58,7 +70,9 @@ class Settings(BaseSettings):
             return None
         return value
 
-    @field_validator("seedance2ai_base_url", "seedanceapi_base_url", "seed2_base_url")
+    @field_validator(
+        "seedance2ai_base_url", "seedanceapi_base_url", "seed2_base_url", "discord_api_url"
+    )
     @classmethod
     def _http_base_url(cls, value: str) -> str:
         # http is allowed on purpose: tests and self-hosted proxies listen on localhost.
@@ -77,6 +91,15 @@ class Settings(BaseSettings):
         if parts.query or parts.fragment:
             raise PydanticCustomError("base_url", "must not contain a query or a fragment")
         return url.rstrip("/")
+
+    @field_validator("discord_gateway_url")
+    @classmethod
+    def _websocket_url(cls, value: str) -> str:
+        url = value.strip()
+        parts = urlsplit(url)
+        if parts.scheme not in {"ws", "wss"} or not parts.hostname:
+            raise PydanticCustomError("gateway_url", "must be a ws:// or wss:// URL with a host")
+        return url
 
     @field_validator("log_level", mode="before")
     @classmethod

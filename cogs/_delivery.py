@@ -24,7 +24,7 @@ from urllib.parse import urlsplit
 import aiohttp
 import discord
 
-from bot.jobs import DeliveryOutcome, Progress, ProgressKind
+from bot.jobs import KEY_UNREADABLE, DeliveryOutcome, Progress, ProgressKind
 from bot.models import ProviderRequest, endpoint, endpoint_for
 from bot.providers import CostEstimate
 from bot.storage import Job
@@ -298,6 +298,10 @@ class DiscordDelivery:
     # -- results -------------------------------------------------------------------------------
 
     async def deliver(self, job: Job, *, repeat: bool) -> DeliveryOutcome:
+        if job.error_code == KEY_UNREADABLE:
+            # Only its owner can act on it (link the key again): said privately, by DM; the
+            # public card already shows the job failed.
+            return await self.deliver_fallback(job)
         destination = job.destination
         # The thread first; if it is gone, locked or closed to the bot, the channel it grew from.
         targets = list(
@@ -330,11 +334,12 @@ class DiscordDelivery:
     async def deliver_fallback(self, job: Job) -> DeliveryOutcome:
         """DM the owner the result, saying it could not be posted where it was asked for."""
         where = job.destination.thread_id or job.destination.channel_id
-        note = (
-            f"I could not post this in <#{where}> (it is gone, or I may not post there), so here it is."
-            if where
-            else "I could not post this where you asked for it, so here it is."
-        )
+        if job.error_code == KEY_UNREADABLE:
+            note = "A job of yours could not be sent:"
+        elif where:
+            note = f"I could not post this in <#{where}> (it is gone, or I may not post there), so here it is."
+        else:
+            note = "I could not post this where you asked for it, so here it is."
         try:
             user = self._bot.get_user(job.owner_id) or await self._bot.fetch_user(job.owner_id)
             dm = user.dm_channel or await user.create_dm()

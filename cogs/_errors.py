@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import discord
 from discord import app_commands
 
-from bot.jobs import NoLinkedKeyError
+from bot.jobs import KEY_UNREADABLE, NoLinkedKeyError
 from bot.models import InvalidParameters
 from bot.providers import ProviderError, errors
 from bot.storage import Job, KeyDecryptionError
@@ -35,6 +35,7 @@ _JOB_ERRORS: dict[str, str] = {
     "SubmitOutcomeUnknownError": errors.SubmitOutcomeUnknownError.advice,
     "ProviderTimeout": "The provider never finished this job. Nothing more will be charged; try again.",
     "NoLinkedKey": "Link an API key for this provider with /key link, then try again.",
+    KEY_UNREADABLE: "The bot can no longer read your stored key (its encryption secret changed). Link the key again with /key link, then try again.",
     "no_media": "The provider said it finished but sent no file. Try again; check your balance for a refund.",
 }
 

@@ -21,7 +21,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.models import Provider
-from bot.providers import KeyCheck, ProviderError
+from bot.providers import KeyCheck, KeyCheckInconclusiveError, ProviderError
 from bot.providers.http import scrub
 from bot.storage import LinkedKey
 from cogs._errors import reply
@@ -186,10 +186,17 @@ async def link_key(
             scrub(error.message, key) if isinstance(error, ProviderError) else "no answer in time"
         )
         log.warning("Key check for user %s at %s failed: %s", user_id, provider, reason)
+        # No documented answer came back: the provider may be down, or the base URL wrong.
+        hint = (
+            f"Either {name} is having trouble or this bot's base URL for {name} is wrong; "
+            "if it keeps happening, tell the bot's operator. "
+            if isinstance(error, KeyCheckInconclusiveError)
+            else ""
+        )
         await reply(
             interaction,
             f"I could not check that key with {name} right now, so nothing was stored. "
-            f"Try /key link again in a few minutes.\n-# {name}: {reason}",
+            f"{hint}Try /key link again in a few minutes.\n-# {name}: {reason}",
         )
         return
     if result is KeyCheck.INVALID:
@@ -341,6 +348,11 @@ class ConfirmUnlink(discord.ui.View):
 
 
 def describe_linked(linked: LinkedKey) -> str:
+    if not linked.readable:
+        return (
+            f"• **{provider_name(linked.provider)}** `{linked.masked}`, ⚠️ unreadable: the bot's "
+            "encryption secret changed. Link this key again with /key link."
+        )
     checked = (
         f"checked {discord.utils.format_dt(datetime.fromtimestamp(linked.verified_at, UTC), 'R')}"
         if linked.verified_at is not None

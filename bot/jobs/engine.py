@@ -16,16 +16,29 @@ from bot.jobs.budget import PrepaidGate, RequestBudget
 from bot.jobs.clock import Clock
 from bot.jobs.ports import DeliveryOutcome, DeliveryPort, Progress, ProgressKind
 from bot.jobs.timing import GenerationTimes, PollPlan
+from bot.metrics import Metrics
 from bot.models import ProviderRequest, endpoint, endpoint_for
 from bot.providers import ProviderClient, ProviderError, TaskState, TaskStatus, errors
 from bot.providers.http import RequestGate
-from bot.storage import ApiKeyStore, DeliveryState, Destination, Job, JobState, JobStore
+from bot.storage import (
+    ApiKeyStore,
+    DeliveryState,
+    Destination,
+    Job,
+    JobState,
+    JobStore,
+    KeyDecryptionError,
+)
 from bot.storage.jobs import image_urls_json, new_idempotency_key, raw_json
 
 log = logging.getLogger(__name__)
 
 #: Requests per window per key. seedance2ai documents 30 per 60 s; the others document nothing.
 DOCUMENTED_BUDGETS: dict[str, tuple[int, float]] = {"seedance2ai": (30, 60.0)}
+
+
+#: Error code of a job whose stored key the configured secret cannot decrypt.
+KEY_UNREADABLE = "KeyUnreadable"
 
 
 class NoLinkedKeyError(Exception):
@@ -69,7 +82,9 @@ class JobEngine:
         port: DeliveryPort,
         config: EngineConfig | None = None,
         clock: Clock | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
+        self._metrics = metrics
         self._jobs = jobs
         self._keys = keys
         self._clients = clients
@@ -87,6 +102,8 @@ class JobEngine:
         self._after_step: dict[int, tuple[float, str]] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self._api_keys: dict[tuple[int, str], str] = {}
+        #: (owner, provider) whose stored key the configured secret cannot decrypt.
+        self._unreadable_keys: set[tuple[int, str]] = set()
         self._budgets: dict[tuple[str, str], RequestBudget] = {}
         self._wake = asyncio.Event()
         self._loop_task: asyncio.Task[None] | None = None
@@ -100,6 +117,11 @@ class JobEngine:
             await self._adopt(job)
         self._loop_task = asyncio.create_task(self._run(), name="job-engine")
         log.info("Job engine started; resumed %d job(s)", len(resumed))
+
+    @property
+    def running(self) -> bool:
+        """Whether the scheduler loop is alive (for the health check)."""
+        return self._loop_task is not None and not self._loop_task.done()
 
     async def stop(self) -> None:
         if self._loop_task is not None:
@@ -127,6 +149,10 @@ class JobEngine:
         """Record a job (before anything is sent) and queue it."""
         spec = endpoint_for(request)
         if await self._api_key(owner_id, spec.provider.value) is None:
+            if (owner_id, spec.provider.value) in self._unreadable_keys:
+                raise KeyDecryptionError(
+                    "stored key cannot be decrypted with the configured secret"
+                )
             raise NoLinkedKeyError(spec.provider.value)
         job = await self._jobs.create(
             owner_id=owner_id,
@@ -193,6 +219,7 @@ class JobEngine:
     async def refresh_key(self, owner_id: int, provider: str) -> None:
         """The user relinked or unlinked a key: use what is stored now."""
         self._api_keys.pop((owner_id, provider), None)
+        self._unreadable_keys.discard((owner_id, provider))
         await self._api_key(owner_id, provider)
 
     @property
@@ -225,7 +252,13 @@ class JobEngine:
     async def _api_key(self, owner_id: int, provider: str) -> str | None:
         cached = self._api_keys.get((owner_id, provider))
         if cached is None:
-            cached = await self._keys.reveal(owner_id, provider)
+            try:
+                cached = await self._keys.reveal(owner_id, provider)
+            except KeyDecryptionError:
+                # The secret changed or was lost: the owner must link the key again. The rest
+                # of the bot carries on; this key's jobs fail with that advice.
+                self._unreadable_keys.add((owner_id, provider))
+                return None
             if cached is not None:
                 self._api_keys[(owner_id, provider)] = cached
         return cached
@@ -529,12 +562,17 @@ class JobEngine:
         if job.state is JobState.RUNNING:
             self._active[job.owner_id] -= 1
         self._queued.pop(job.id, None)
+        if (job.owner_id, job.provider) in self._unreadable_keys:
+            code = KEY_UNREADABLE
+            message = f"The stored {job.provider} key can no longer be read by the bot."
+        else:
+            code, message = "NoLinkedKey", f"No API key is linked for {job.provider} any more."
         failed = await self._jobs.update(
             job.id,
             state=JobState.FAILED,
             finished_at=self._clock.now(),
-            error_code="NoLinkedKey",
-            error_message=f"No API key is linked for {job.provider} any more.",
+            error_code=code,
+            error_message=message,
         )
         await self._after_terminal(failed)
 
@@ -602,8 +640,10 @@ class JobEngine:
         state = (
             JobState.DELIVERED if job.state in (JobState.SUCCEEDED, JobState.FAILED) else job.state
         )
-        await self._jobs.update(
-            job.id, state=state, delivery_state=how, delivered_at=self._clock.now()
-        )
+        now = self._clock.now()
+        await self._jobs.update(job.id, state=state, delivery_state=how, delivered_at=now)
+        shown = how in (DeliveryState.DELIVERED, DeliveryState.FALLBACK)
+        if self._metrics is not None and shown and job.finished_at is not None:
+            self._metrics.delivery_lag(now - job.finished_at)
         self._forget(job.id)
         log.info("Job %d delivered (%s)", job.id, how.value)

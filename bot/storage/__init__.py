@@ -1,7 +1,7 @@
 """SQLite storage: the only place SQL lives; repositories return typed records (no discord)."""
 
 from bot.storage.crypto import KeyCipher, KeyDecryptionError, load_or_create_secret
-from bot.storage.database import Database
+from bot.storage.database import Database, DatabaseUnavailableError
 from bot.storage.guilds import GuildSettingsStore
 from bot.storage.jobs import JobStore
 from bot.storage.keys import ApiKeyStore, fingerprint
@@ -15,12 +15,15 @@ from bot.storage.records import (
     JobState,
     LinkedKey,
 )
+from bot.storage.registrations import CommandRegistrationStore
 
 __all__ = [
     "AWAITING_DELIVERY",
     "UNFINISHED",
     "ApiKeyStore",
+    "CommandRegistrationStore",
     "Database",
+    "DatabaseUnavailableError",
     "DeliveryState",
     "Destination",
     "GuildSettings",

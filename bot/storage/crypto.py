@@ -54,6 +54,14 @@ class KeyCipher:
                 "stored key cannot be decrypted with the configured secret"
             ) from None
 
+    def can_decrypt(self, token: bytes) -> bool:
+        """Whether any configured secret opens ``token``."""
+        try:
+            self._fernet.decrypt(token)
+        except InvalidToken:
+            return False
+        return True
+
     def is_current(self, token: bytes) -> bool:
         """Whether ``token`` is already under the primary secret."""
         try:

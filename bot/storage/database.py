@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -39,6 +40,25 @@ def load_migrations(package: str = "bot.storage.migrations") -> list[Migration]:
     return found
 
 
+class DatabaseUnavailableError(Exception):
+    """The database file cannot be opened, created or written; the message names the cause."""
+
+    def __init__(self, path: Path, reason: str) -> None:
+        super().__init__(f"{path}: {reason}")
+        self.path = path
+        self.reason = reason
+
+    @classmethod
+    def from_error(cls, path: Path, error: OSError | sqlite3.Error) -> DatabaseUnavailableError:
+        if isinstance(error, OSError):
+            where = Path(error.filename) if error.filename else path.parent
+            cause = error.strerror or str(error)
+            return cls(path, f"cannot create or write {where} ({cause})")
+        if isinstance(error, sqlite3.DatabaseError) and "not a database" in str(error):
+            return cls(path, "the file is not a SQLite database (left untouched)")
+        return cls(path, f"cannot open or write the database ({error})")
+
+
 class Database:
     """One aiosqlite connection shared by the repositories; writes are serialized here."""
 
@@ -48,6 +68,18 @@ class Database:
 
     @classmethod
     async def open(cls, path: Path | str, *, migrations: list[Migration] | None = None) -> Database:
+        """Open (or create) the database and bring its schema up to date.
+
+        Raises :class:`DatabaseUnavailableError` naming the cause when the file or its folder
+        cannot be used; a file that is not a SQLite database is left exactly as it was.
+        """
+        try:
+            return await cls._open(path, migrations)
+        except (OSError, sqlite3.Error) as exc:
+            raise DatabaseUnavailableError.from_error(Path(path), exc) from exc
+
+    @classmethod
+    async def _open(cls, path: Path | str, migrations: list[Migration] | None) -> Database:
         if str(path) != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         # isolation_level=None: no implicit transactions; ``write()`` opens them explicitly.

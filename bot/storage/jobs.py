@@ -185,6 +185,13 @@ class JobStore:
             changed = cursor.rowcount > 0
         return await self.get(job_id) if changed else None
 
+    async def count_by_provider_and_state(self) -> dict[tuple[str, str], int]:
+        """How many jobs each provider has in each state (for the metrics page)."""
+        async with self._db.connection.execute(
+            "SELECT provider, state, COUNT(*) AS n FROM jobs GROUP BY provider, state"
+        ) as cursor:
+            return {(r["provider"], r["state"]): r["n"] for r in await cursor.fetchall()}
+
     async def unfinished(self) -> list[Job]:
         """Jobs to resume at start-up: not yet finished, or finished but not delivered."""
         running = [s.value for s in UNFINISHED]

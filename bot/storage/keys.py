@@ -22,17 +22,6 @@ def fingerprint(api_key: str) -> str:
     return api_key[-FINGERPRINT_LENGTH:] if len(api_key) >= 3 * FINGERPRINT_LENGTH else ""
 
 
-def _linked(row: aiosqlite.Row) -> LinkedKey:
-    return LinkedKey(
-        user_id=row["user_id"],
-        provider=row["provider"],
-        fingerprint=row["fingerprint"],
-        verified_at=row["verified_at"],
-        created_at=row["created_at"],
-        updated_at=row["updated_at"],
-    )
-
-
 class ApiKeyStore:
     def __init__(
         self, database: Database, cipher: KeyCipher, *, clock: Callable[[], float] = time.time
@@ -40,6 +29,17 @@ class ApiKeyStore:
         self._db = database
         self._cipher = cipher
         self._clock = clock
+
+    def _linked(self, row: aiosqlite.Row) -> LinkedKey:
+        return LinkedKey(
+            user_id=row["user_id"],
+            provider=row["provider"],
+            fingerprint=row["fingerprint"],
+            verified_at=row["verified_at"],
+            created_at=row["created_at"],
+            updated_at=row["updated_at"],
+            readable=self._cipher.can_decrypt(row["ciphertext"]),
+        )
 
     async def link(
         self, user_id: int, provider: str, api_key: str, *, verified: bool = True
@@ -77,7 +77,7 @@ class ApiKeyStore:
             "SELECT * FROM api_keys WHERE user_id = ? AND provider = ?", (user_id, provider)
         ) as cursor:
             row = await cursor.fetchone()
-        return _linked(row) if row else None
+        return self._linked(row) if row else None
 
     async def reveal(self, user_id: int, provider: str) -> str | None:
         """The key itself, for sending a request. Never log or display the result."""
@@ -92,7 +92,7 @@ class ApiKeyStore:
         async with self._db.connection.execute(
             "SELECT * FROM api_keys WHERE user_id = ? ORDER BY provider", (user_id,)
         ) as cursor:
-            return [_linked(row) for row in await cursor.fetchall()]
+            return [self._linked(row) for row in await cursor.fetchall()]
 
     async def mark_verified(self, user_id: int, provider: str) -> None:
         async with self._db.write() as connection:
@@ -108,13 +108,27 @@ class ApiKeyStore:
             )
             return cursor.rowcount > 0
 
+    async def unreadable_count(self) -> tuple[int, int]:
+        """How many stored keys the configured secret(s) cannot decrypt, out of how many."""
+        async with self._db.connection.execute("SELECT ciphertext FROM api_keys") as cursor:
+            rows = list(await cursor.fetchall())
+        return sum(not self._cipher.can_decrypt(row["ciphertext"]) for row in rows), len(rows)
+
     async def rotate(self) -> int:
-        """Re-encrypt every key still under an older secret; returns how many changed."""
+        """Re-encrypt every key still under an older secret; returns how many changed.
+
+        Keys no configured secret can read are left as they are (their owners link them again).
+        """
         async with self._db.connection.execute(
             "SELECT user_id, provider, ciphertext FROM api_keys"
         ) as cursor:
             rows = await cursor.fetchall()
-        stale = [row for row in rows if not self._cipher.is_current(row["ciphertext"])]
+        stale = [
+            row
+            for row in rows
+            if not self._cipher.is_current(row["ciphertext"])
+            and self._cipher.can_decrypt(row["ciphertext"])
+        ]
         if stale:
             async with self._db.write() as connection:
                 await connection.executemany(

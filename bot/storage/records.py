@@ -59,6 +59,8 @@ class LinkedKey:
     verified_at: float | None
     created_at: float
     updated_at: float
+    #: False when the configured secret cannot decrypt it (the secret changed or was lost).
+    readable: bool = True
 
     @property
     def masked(self) -> str:

@@ -24,6 +24,7 @@ import discord
 from aiohttp import web
 from discord.http import Route
 
+from tests.discord.gateway import FakeGateway
 from tests.discord.payloads import (
     BOT_TOKEN,
     Payload,
@@ -80,6 +81,8 @@ class FakeDiscord(RoutesMixin):
         #: Seconds the bot has to answer an interaction (Discord: 3); ``None`` turns it off.
         self.response_window = response_window
         self.world = World()
+        #: The gateway a bot running in another process connects to (see ``GET /gateway/bot``).
+        self.gateway = FakeGateway(self.world)
         self.requests: list[RecordedRequest] = []
         #: Bodies the bot sent that Discord's spec rejects; the harness fails a test on any.
         self.schema_errors: list[str] = []
@@ -319,6 +322,7 @@ class FakeDiscord(RoutesMixin):
         for method, path, handler in self.route_table():
             app.router.add_route(method, API_PREFIX + path, partial(self._serve, handler))
         app.router.add_get("/attachments/{channel_id}/{attachment_id}/{filename}", self._cdn)
+        self.gateway.add_routes(app)
         app.router.add_route("*", "/{tail:.*}", partial(self._serve, None))
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()

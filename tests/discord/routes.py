@@ -150,9 +150,9 @@ class RoutesMixin:
 
     async def _get_gateway_bot(self, request: RecordedRequest) -> Reply:
         limit = {"total": 1000, "remaining": 1000, "reset_after": 0, "max_concurrency": 1}
-        return Reply(
-            200, {"url": "wss://gateway.discord.gg", "shards": 1, "session_start_limit": limit}
-        )
+        # The fake's own gateway (tests.discord.gateway), on the same port as this API.
+        gateway_url = self.world.cdn_url.replace("http://", "ws://", 1) + "/gateway"
+        return Reply(200, {"url": gateway_url, "shards": 1, "session_start_limit": limit})
 
     async def _get_commands(self, request: RecordedRequest) -> Reply:
         return Reply(200, self.world.commands.get(request.params.get("guild_id"), []))

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.storage import Database
+from bot.storage import Database, DatabaseUnavailableError
 from bot.storage.database import Migration, load_migrations
 
 
@@ -71,8 +71,9 @@ async def test_a_failing_migration_leaves_the_file_at_its_old_version(db_path: P
         "9999_broken.sql",
         "CREATE TABLE half_done (x INTEGER);\nTHIS IS NOT SQL;",
     )
-    with pytest.raises(sqlite3.OperationalError):
+    with pytest.raises(DatabaseUnavailableError, match="syntax error") as raised:
         await Database.open(db_path, migrations=[*current, broken])
+    assert isinstance(raised.value.__cause__, sqlite3.OperationalError)
 
     reopened = await Database.open(db_path)
     try:
