@@ -82,6 +82,9 @@ class Database:
     async def _open(cls, path: Path | str, migrations: list[Migration] | None) -> Database:
         if str(path) != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
+            # Fails here, synchronously, when the file cannot be opened: aiosqlite's worker
+            # thread would otherwise outlive the failed connect and crash on a closed loop.
+            sqlite3.connect(path).close()
         # isolation_level=None: no implicit transactions; ``write()`` opens them explicitly.
         connection = await aiosqlite.connect(str(path), isolation_level=None)
         connection.row_factory = aiosqlite.Row
