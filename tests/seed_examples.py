@@ -1,6 +1,6 @@
 """The documented example requests and responses of the three APIs, each written once.
 
-Every body is copied verbatim from a page in ``shared/seeds/``: same keys, same order, same values
+Every body is copied verbatim from the providers' published pages: same keys, same order, same values
 (JSON ``null`` and ``true`` written as ``None`` and ``True``). The comment above each names the seed
 file and the section it comes from. The model tests check that the requests parse and go out
 unchanged; the provider tests send them to the local fakes and parse the documented answers.

@@ -1,4 +1,4 @@
-"""Request model for api.seed2.io (``shared/PROVIDERS.md`` section 3)."""
+"""Request model for api.seed2.io (its published README)."""
 
 from __future__ import annotations
 

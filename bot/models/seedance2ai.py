@@ -1,6 +1,6 @@
 """Request models for seedance2ai.io: Seedance 2 and Seedance video, GPT Image 2, Nano Banana Pro.
 
-Every value, default and limit below is from ``shared/PROVIDERS.md`` section 1 and the seed pages.
+Every value, default and limit below is from the provider's published API pages (English, Dutch, Japanese).
 """
 
 from __future__ import annotations

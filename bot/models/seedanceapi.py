@@ -1,4 +1,4 @@
-"""Request model for seedanceapi.org (``shared/PROVIDERS.md`` section 2)."""
+"""Request model for seedanceapi.org (its published API guide)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Client for api.seed2.io (``shared/PROVIDERS.md`` section 3)."""
+"""Client for api.seed2.io (its published README)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Client for seedance2ai.io (``shared/PROVIDERS.md`` section 1)."""
+"""Client for seedance2ai.io (its published API pages)."""
 
 from __future__ import annotations
 

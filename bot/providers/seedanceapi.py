@@ -1,4 +1,4 @@
-"""Client for seedanceapi.org (``shared/PROVIDERS.md`` section 2)."""
+"""Client for seedanceapi.org (its published API guide)."""
 
 from __future__ import annotations
 

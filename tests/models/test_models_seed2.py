@@ -1,4 +1,4 @@
-"""Request model of api.seed2.io (``shared/seeds/seed2-readme.txt``, PROVIDERS.md section 3).
+"""Request model of api.seed2.io (from its published README).
 
 Expected values are copied from the README, never computed from the model under test.
 """

@@ -1,7 +1,7 @@
 """Request models of seedance2ai.io: Seedance 2, Seedance, GPT Image 2 and Nano Banana Pro.
 
-Every expected value below is copied from ``shared/seeds/seedance2ai-api-{en,nl,ja}.txt`` (and
-``shared/PROVIDERS.md`` section 1), never computed from the models under test.
+Every expected value below is copied from the provider's published API pages (en, nl, ja),
+never computed from the models under test.
 """
 
 from __future__ import annotations

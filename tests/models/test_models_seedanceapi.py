@@ -1,4 +1,4 @@
-"""Request model of seedanceapi.org (``shared/seeds/seedanceapi-guide.txt``, PROVIDERS.md section 2).
+"""Request model of seedanceapi.org (from its published API guide).
 
 Expected values are copied from the guide, never computed from the model under test.
 """

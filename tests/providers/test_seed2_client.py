@@ -1,4 +1,4 @@
-"""Seed2Client against the README (shared/seeds/seed2-readme.txt) and its local fake.
+"""Seed2Client against its published README and its local fake.
 
 The generic behaviour every client shares lives in test_provider_contract.py; this file checks what
 is particular to api.seed2.io: the README's examples, integer task ids and balances, its pricing,

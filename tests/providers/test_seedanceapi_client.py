@@ -1,4 +1,4 @@
-"""SeedanceApiClient against the guide (shared/seeds/seedanceapi-guide.txt) and its local fake.
+"""SeedanceApiClient against its published API guide and its local fake.
 
 The generic behaviour every client shares lives in test_provider_contract.py; this file checks what
 is particular to seedanceapi.org: the guide's own examples, its status payload, its error codes and
