@@ -94,6 +94,7 @@ class FakeDiscord(RoutesMixin):
         self.url = ""
         self.api_url = ""
         self._failures: list[ScriptedFailure] = []
+        self._delays: dict[tuple[str, str], float] = {}
         self._bots: list[discord.Client] = []
         self._runner: web.AppRunner | None = None
         self._saved_base = Route.BASE
@@ -266,6 +267,10 @@ class FakeDiscord(RoutesMixin):
         body = {"message": message, "code": code}
         self._failures.append(ScriptedFailure(method, route, Reply(status, body), times))
 
+    def delay(self, method: str, route: str, *, seconds: float) -> None:
+        """Answer every request to ``route`` only after ``seconds`` (a slow Discord)."""
+        self._delays[(method, route)] = seconds
+
     def rate_limit(
         self,
         method: str,
@@ -353,6 +358,9 @@ class FakeDiscord(RoutesMixin):
         self, handler: Callable[[RecordedRequest], Awaitable[Reply]] | None, request: web.Request
     ) -> web.Response:
         recorded = await self._record(request)
+        for (method, route), seconds in self._delays.items():
+            if method == recorded.method and route in (recorded.route, recorded.path):
+                await asyncio.sleep(seconds)
         reply = self._refusal(recorded)
         if reply is None and handler is None:
             self.unhandled.append(f"{recorded.method} {recorded.path}")
