@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import signal
 import sys
 
@@ -62,6 +63,9 @@ async def run_bot(settings: Settings, redactor: RedactingFilter) -> None:
         if settings.key_encryption_secret_previous is not None:
             await keys.rotate()
         await report_unreadable_keys(keys)
+        # Keys with no known prefix (seedanceapi) are hidden from the log only once registered.
+        for api_key in await keys.readable_keys():
+            redactor.add_secret(api_key)
         await _run_client(settings, database, cipher, redactor)
     finally:
         await database.close()
@@ -161,6 +165,8 @@ def main() -> int:
         return EXIT_CONFIGURATION
 
     redactor = setup_logging(settings.log_level, settings.secrets())
+    # Whatever the bot or SQLite creates (database, -wal, -shm, secret) is owner-only.
+    umask = os.umask(0o077)
     try:
         asyncio.run(run_bot(settings, redactor))
     except StartupError as exc:
@@ -201,6 +207,8 @@ def main() -> int:
             f"unexpected {type(exc).__name__}: {exc} (run with LOG_LEVEL=DEBUG for details)",
             EXIT_FAILURE,
         )
+    finally:
+        os.umask(umask)
     return EXIT_OK
 
 

@@ -3,25 +3,16 @@
 from __future__ import annotations
 
 import logging
-import re
 import sys
 from collections.abc import Iterable
 from typing import TextIO
 
+from bot.redaction import redact
+
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
-MASK = "***"
 
 # Registered secrets shorter than this would mangle ordinary words in log lines.
 MIN_SECRET_LENGTH = 6
-
-_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
-    # Authorization headers, whatever the key looks like (seedanceapi keys have no known prefix).
-    (re.compile(r"\bBearer\s+[A-Za-z0-9._~+/=-]+", re.IGNORECASE), f"Bearer {MASK}"),
-    # Provider API keys: seedance2ai sk_live_..., seed2 sk-s2-..., and generic sk-... keys.
-    (re.compile(r"\bsk(?:_live_|_test_|-)[A-Za-z0-9_-]{12,}"), MASK),
-    # Discord bot tokens: base64 user id . timestamp . HMAC.
-    (re.compile(r"[A-Za-z\d_-]{24,}\.[A-Za-z\d_-]{6}\.[A-Za-z\d_-]{27,}"), MASK),
-)
 
 _plain = logging.Formatter()
 
@@ -48,12 +39,12 @@ class RedactingFilter(logging.Filter):
         self._secrets = tuple(sorted((*self._secrets, secret), key=len, reverse=True))
 
     def redact(self, text: str) -> str:
-        """``text`` with every registered secret and every key-shaped string masked."""
-        for secret in self._secrets:
-            text = text.replace(secret, MASK)
-        for pattern, replacement in _PATTERNS:
-            text = pattern.sub(replacement, text)
-        return text
+        """``text`` with every registered secret and every key-shaped string masked.
+
+        Key-shaped, whether registered or not: see :func:`bot.redaction.redact` (the same
+        function the provider clients scrub their answers with).
+        """
+        return redact(text, self._secrets)
 
     def filter(self, record: logging.LogRecord) -> bool:
         try:

@@ -7,6 +7,8 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
+from bot.redaction import redact, redact_json
+
 
 class TaskStatus(StrEnum):
     QUEUED = "queued"
@@ -30,6 +32,10 @@ class Submission:
     balance: int | None = None
     raw: dict[str, Any] = field(default_factory=dict, compare=False)
 
+    def __post_init__(self) -> None:
+        # The provider's payload is stored and logged: nothing key-shaped stays in it.
+        object.__setattr__(self, "raw", redact_json(self.raw))
+
 
 @dataclass(frozen=True)
 class TaskState:
@@ -47,6 +53,16 @@ class TaskState:
     error_message: str | None = None
     #: The provider's own payload, kept for debugging and for fields added later.
     raw: dict[str, Any] = field(default_factory=dict, compare=False)
+
+    def __post_init__(self) -> None:
+        # Everything the provider wrote is stored, logged and shown in public threads: the
+        # caller's key is already gone (the client removes it from the whole answer), and here
+        # every key-shaped string goes too. Media URLs are left exactly as the provider sent them.
+        for name in ("error_code", "error_message"):
+            text = getattr(self, name)
+            if text is not None:
+                object.__setattr__(self, name, redact(text))
+        object.__setattr__(self, "raw", redact_json(self.raw))
 
     @property
     def media_urls(self) -> tuple[str, ...]:

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import re
 import sqlite3
+import stat
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -59,6 +61,42 @@ class DatabaseUnavailableError(Exception):
         return cls(path, f"cannot open or write the database ({error})")
 
 
+def _create_owner_only(path: Path) -> None:
+    """Create the data folder (0700) and the database file (0600) if they do not exist yet.
+
+    A folder that already exists is the operator's (a Docker volume, a home directory) and is left
+    as it is. Created before SQLite opens the file, so it is never readable by others, not even for
+    a moment.
+    """
+    folder = path.parent
+    try:
+        folder.mkdir(mode=0o700, parents=True)
+    except FileExistsError:
+        if not folder.is_dir():
+            raise
+    else:
+        folder.chmod(0o700)  # exactly, whatever the umask
+    with suppress(FileExistsError):
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+
+
+def _make_owner_only(*paths: Path) -> None:
+    """Take group and other permissions off each existing file in ``paths``."""
+    for path in paths:
+        try:
+            mode = stat.S_IMODE(path.stat().st_mode)
+            if mode & 0o077:
+                path.chmod(mode & 0o700)
+        except FileNotFoundError:
+            continue
+        except OSError as exc:
+            log.warning(
+                "%s is readable by other users and cannot be changed (%s); run chmod 600 on it",
+                path,
+                exc.strerror or exc,
+            )
+
+
 class Database:
     """One aiosqlite connection shared by the repositories; writes are serialized here."""
 
@@ -81,7 +119,7 @@ class Database:
     @classmethod
     async def _open(cls, path: Path | str, migrations: list[Migration] | None) -> Database:
         if str(path) != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            _create_owner_only(Path(path))
             # Fails here, synchronously, when the file cannot be opened: aiosqlite's worker
             # thread would otherwise outlive the failed connect and crash on a closed loop.
             sqlite3.connect(path).close()
@@ -91,6 +129,10 @@ class Database:
         database = cls(connection)
         try:
             await connection.execute("PRAGMA journal_mode = WAL")
+            if str(path) != ":memory:":
+                # Only now, when the file is known to be SQLite: files an older version left
+                # readable. SQLite gives new -wal/-shm files the database file's mode.
+                _make_owner_only(Path(path), Path(f"{path}-wal"), Path(f"{path}-shm"))
             await connection.execute("PRAGMA foreign_keys = ON")
             await connection.execute("PRAGMA synchronous = NORMAL")
             await connection.execute("PRAGMA busy_timeout = 5000")

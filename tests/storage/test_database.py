@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
+import stat
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -98,3 +101,53 @@ async def test_a_failed_write_is_rolled_back(database: Database) -> None:
         await insert_then_crash()
     async with database.connection.execute("SELECT count(*) FROM guild_settings") as cursor:
         assert (await cursor.fetchone())[0] == 0
+
+
+@pytest.fixture
+def lax_umask() -> Iterator[None]:
+    """The usual 022: without explicit modes, new files would be readable by everyone."""
+    previous = os.umask(0o022)
+    try:
+        yield
+    finally:
+        os.umask(previous)
+
+
+def modes(*paths: Path) -> list[str]:
+    return [oct(stat.S_IMODE(p.stat().st_mode)) for p in paths]
+
+
+async def write_something(database: Database) -> None:
+    async with database.write() as connection:
+        await connection.execute("INSERT INTO guild_settings (guild_id, updated_at) VALUES (1, 0)")
+
+
+async def test_the_database_and_its_folder_are_owner_only(lax_umask: None, db_path: Path) -> None:
+    database = await Database.open(db_path)
+    try:
+        await write_something(database)
+        wal, shm = Path(f"{db_path}-wal"), Path(f"{db_path}-shm")  # modes() fails if missing
+        assert modes(db_path.parent, db_path, wal, shm) == ["0o700", "0o600", "0o600", "0o600"]
+    finally:
+        await database.close()
+
+
+async def test_files_left_readable_by_an_older_version_are_made_owner_only(
+    lax_umask: None, tmp_path: Path
+) -> None:
+    # An existing folder is the operator's (a Docker volume, a home directory): left as it is.
+    folder = tmp_path / "existing"
+    folder.mkdir(mode=0o755)
+    db_path = folder / "bot.sqlite3"
+    sqlite3.connect(db_path).execute("PRAGMA journal_mode = WAL").fetchone()
+    for path in (db_path, Path(f"{db_path}-wal"), Path(f"{db_path}-shm")):
+        path.touch()
+        path.chmod(0o644)
+
+    database = await Database.open(db_path)
+    try:
+        await write_something(database)
+        wal, shm = Path(f"{db_path}-wal"), Path(f"{db_path}-shm")
+        assert modes(folder, db_path, wal, shm) == ["0o755", "0o600", "0o600", "0o600"]
+    finally:
+        await database.close()

@@ -78,6 +78,17 @@ async def test_a_key_cannot_be_read_with_another_secret(database: Database) -> N
     assert OTHER_KEY not in str(caught.value)
 
 
+async def test_every_readable_key_can_be_listed_for_the_log_redactor(database: Database) -> None:
+    plain = "Zq7Lw4Rt8Yp3Nb6Hc1Xm9Kd2Vf5"  # a seedanceapi key: no known prefix
+    await ApiKeyStore(database, KeyCipher(["lost secret"])).link(3, "seed2", OTHER_KEY)
+    store = ApiKeyStore(database, KeyCipher(["current secret"]))
+    await store.link(1, "seedance2ai", KEY)
+    await store.link(2, "seedanceapi", plain)
+
+    # The key under a lost secret is skipped, not an error.
+    assert sorted(await store.readable_keys()) == sorted([KEY, plain])
+
+
 async def test_rotating_the_secret_keeps_every_key(database: Database) -> None:
     old, new = "the old secret", "the new secret"
     before = ApiKeyStore(database, KeyCipher([old]))
