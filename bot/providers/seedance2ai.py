@@ -152,12 +152,19 @@ def _task_error(error: Any) -> tuple[str | None, str | None]:
 
 
 def _image_urls(output: dict[str, Any]) -> Iterator[str]:
-    """Decision (PROVIDERS.md 1.5): the image output shape is undocumented; accept the common ones."""
+    """Decision (PROVIDERS.md 1.5): the image output shape is undocumented; accept the common ones.
+
+    Every image of a batch counts, whichever of the keys carry them (a batch may come as its
+    first image in ``image_url`` and all of them in ``image_urls``); the caller drops repeats.
+    Named keys may hold http links too: delivery decides what it fetches.
+    """
+    found = False
     for key in ("image_url", "image_urls", "images", "url", "urls"):
-        found = list(_urls_in(output.get(key), shallow=True))
-        if found:
-            yield from found
-            return
+        for url in _urls_in(output.get(key), shallow=True):
+            found = True
+            yield url
+    if found:
+        return
     # Last resort: every https URL anywhere under ``output`` except the video's last frame.
     rest = {key: value for key, value in output.items() if key != "last_frame_url"}
     yield from _urls_in(rest, shallow=False)
@@ -165,7 +172,8 @@ def _image_urls(output: dict[str, Any]) -> Iterator[str]:
 
 def _urls_in(value: Any, *, shallow: bool) -> Iterator[str]:
     if isinstance(value, str):
-        if value.startswith("https://"):
+        # Named keys (shallow) are media links by name; a deep search trusts only https.
+        if value.startswith("https://") or (shallow and value.startswith("http://")):
             yield value
     elif isinstance(value, list):
         for item in value:

@@ -111,9 +111,9 @@ class FakeSeedance2AI(FakeApi):
                 }
             else:
                 count = int(task.body.get("batchCount", 1))
-                output = self.image_output or {
-                    "image_urls": [self.media_url(f"{task.id}-{i}.png", _CDN) for i in range(count)]
-                }
+                urls = [self.media_url(f"{task.id}-{i}.png", _CDN) for i in range(count)]
+                # As the service answers a batch: the first image alone, then all of them.
+                output = self.image_output or {"image_url": urls[0], "image_urls": urls}
         return {
             "id": task.id,
             "status": status,

@@ -117,6 +117,15 @@ async def test_the_en_page_status_example_parses(
         ({"urls": ["https://cdn.test/a.png", "https://cdn.test/a.png"]}, ("https://cdn.test/a.png",)),
         ({"result": {"files": [{"href": "https://cdn.test/deep.png"}]}, "last_frame_url": "https://x.test/f.jpg"},
          ("https://cdn.test/deep.png",)),
+        # A batch: the first image alone in `image_url`, all of them in `image_urls` (8.2).
+        ({"image_url": "https://cdn.test/a.png",
+          "image_urls": ["https://cdn.test/a.png", "https://cdn.test/b.png", "https://cdn.test/c.png"]},
+         ("https://cdn.test/a.png", "https://cdn.test/b.png", "https://cdn.test/c.png")),
+        ({"image_url": "https://cdn.test/a.png", "images": [{"url": "https://cdn.test/b.png"}, "https://cdn.test/c.png"],
+          "url": "https://cdn.test/c.png", "urls": ["https://cdn.test/d.png"]},
+         ("https://cdn.test/a.png", "https://cdn.test/b.png", "https://cdn.test/c.png", "https://cdn.test/d.png")),
+        # Plain http is still a result the member paid for (delivery decides what to fetch).
+        ({"image_urls": ["http://cdn.test/a.png", "ftp://cdn.test/b.png"]}, ("http://cdn.test/a.png",)),
     ],
 )  # fmt: skip
 async def test_image_outputs_in_every_accepted_shape(
@@ -142,6 +151,8 @@ async def test_a_batch_of_images_comes_back_in_order(
     await client.status(submission.task_id, KEY)
     state = await client.status(submission.task_id, KEY)
 
+    # The fake answers like the service: the first image in `image_url`, all in `image_urls`.
+    assert state.raw["output"]["image_url"] == state.raw["output"]["image_urls"][0]
     assert len(state.image_urls) == 3
     assert [u.rsplit("-", 1)[1] for u in state.image_urls] == ["0.png", "1.png", "2.png"]
     assert fake.total_charged() == 18
