@@ -186,7 +186,7 @@ async def run_engine(keys: int, per_key: int, speed: float, seed: int) -> dict[s
         jobs, key_store = JobStore(db, clock=clock.now), ApiKeyStore(db, cipher, clock=clock.now)
         for n in range(keys):
             await key_store.link(n, "seedance2ai", _key(n))
-        config = EngineConfig(max_running_per_user=per_key)
+        config = EngineConfig(max_running_per_user=per_key, max_waiting_per_user=per_key)
         engine = JobEngine(
             jobs=jobs, keys=key_store, clients={"seedance2ai": provider}, port=port,
             config=config, clock=clock,

@@ -136,6 +136,7 @@ class SeedanceBot(commands.Bot):
             config=engine_config
             or EngineConfig(
                 max_running_per_user=settings.max_jobs_per_user,
+                max_waiting_per_user=settings.max_waiting_jobs_per_user,
                 default_budget=(settings.default_requests_per_minute, 60.0),
             ),
         )

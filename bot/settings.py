@@ -34,6 +34,8 @@ class Settings(BaseSettings):
     key_encryption_secret_previous: SecretStr | None = None
     #: Running jobs per member; more wait in a queue, in order.
     max_jobs_per_user: int = Field(default=3, ge=1, le=100)
+    #: Jobs one member can have waiting (queued, not sent yet); more are refused, not queued.
+    max_waiting_jobs_per_user: int = Field(default=10, ge=1, le=1000)
     #: Requests per minute per key for providers that document no limit (seedanceapi, seed2).
     default_requests_per_minute: int = Field(default=20, ge=1, le=600)
     # The documented base URLs. Each works with or without the API's version path (seedance2ai
@@ -43,6 +45,8 @@ class Settings(BaseSettings):
     seed2_base_url: str = "https://api.seed2.io"
     log_level: LogLevel = "INFO"
     http_timeout_seconds: float = Field(default=30.0, gt=0, allow_inf_nan=False)
+    #: Result files may be downloaded over plain http (local test servers); https only when off.
+    allow_http_downloads: bool = False
     #: Register the commands to this one server (instant) instead of globally.
     discord_guild_id: int | None = Field(default=None, gt=0)
     #: Discord's REST API; another value points the bot at a REST proxy or a local stand-in.

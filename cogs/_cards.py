@@ -15,12 +15,13 @@ from typing import Any
 
 import discord
 
-from bot.jobs import Progress, ProgressKind
-from bot.models import endpoint
-from bot.providers import CostEstimate
+from bot.jobs import KEY_REJECTED, KEY_UNREADABLE, Progress, ProgressKind
+from bot.models import Provider, endpoint
+from bot.providers import CostEstimate, errors
 from bot.storage import Job, JobState
 from cogs._errors import MAX_CONTENT, clip, describe_job_failure
 from cogs._requests import ALL_MODELS, ModelChoice
+from cogs.keys import ACCOUNT_PAGES, provider_name
 
 #: Discord's limit for an embed field value.
 FIELD_LIMIT = 1024
@@ -65,6 +66,13 @@ _INPUTS: dict[str, str] = {
     "audio_files": "audio file",
 }
 _HIDDEN = frozenset({"prompt", "callback_url"})
+
+#: Failures only their owner can act on, and that may tell about their account (its balance,
+#: its key): said to the owner privately, never in the public thread. The public card only says
+#: the job could not be started.
+PRIVATE_FAILURES = frozenset(
+    {KEY_UNREADABLE, KEY_REJECTED, errors.InsufficientCreditsError.__name__}
+)
 
 #: The footer of a result embed; also how a repeated delivery recognises one already posted.
 RESULT_FOOTER = "Job #{job_id}"
@@ -156,6 +164,8 @@ def _status_line(job: Job, progress: Progress | None) -> tuple[str, str]:
         return "cancelled", "Cancelled before it was sent. Nothing was charged."
     if kind is ProgressKind.UNCERTAIN or job.state is JobState.UNCERTAIN:
         return "uncertain", "The provider did not confirm this job. See the message below."
+    if job.error_code in PRIVATE_FAILURES and job.state in (JobState.FAILED, JobState.DELIVERED):
+        return "failed", "Could not be started. Its owner was told why, privately."
     if job.state is JobState.FAILED or (job.state is JobState.DELIVERED and job.error_code):
         return "failed", "Failed. The reason is posted below."
     if job.state in (JobState.SUCCEEDED, JobState.DELIVERED):
@@ -177,7 +187,21 @@ def _status_line(job: Job, progress: Progress | None) -> tuple[str, str]:
     if job.submitted_at:
         # A Discord timestamp keeps counting on every client between two edits of the card.
         line += f" (started <t:{int(job.submitted_at)}:R>)"
-    return "running", line + "."
+    line += "."
+    failing_since = progress.failing_since if progress else None
+    if failing_since is not None:
+        line += "\n" + _outage_line(job, failing_since, elapsed)
+    return "running", line
+
+
+def _outage_line(job: Job, since: float, elapsed: float | None) -> str:
+    """The provider keeps failing this job's polls: since when, and that the bot keeps trying."""
+    site, clock_time = provider_name(job.provider), f"<t:{int(since)}:t>"
+    if elapsed is None or not job.submitted_at:
+        return f"⚠️ {site} has not been answering since {clock_time} — still trying."
+    # ``elapsed`` was measured when the event was made, on the clock ``since`` comes from.
+    down = describe_duration(job.submitted_at + elapsed - since)
+    return f"⚠️ {site} has not been answering for {down} (since {clock_time}) — still trying."
 
 
 def _took(job: Job) -> str | None:
@@ -344,16 +368,10 @@ def result_text(job: Job, media: Sequence[Media], limit: int, *, mention: bool) 
     who = f"<@{job.owner_id}> " if mention else ""
     kind = result_kind(job)
     if kind == "failed":
-        return [_sentence(who, f"job #{job.id} failed."), describe_job_failure(failure_of(job))]
+        what = "could not be started" if job.error_code in PRIVATE_FAILURES else "failed"
+        return [_sentence(who, f"job #{job.id} {what}."), describe_job_failure(failure_of(job))]
     if kind == "uncertain":
-        return [
-            _sentence(
-                who,
-                f"the provider did not confirm job #{job.id}, so it may or may not be generating.",
-            ),
-            describe_job_failure(job),
-            "If your dashboard at the provider does not list it, start it again.",
-        ]
+        return _uncertain_text(job, who)
     noun = media_kind(job)
     headline = (
         f"your {noun} is ready." if len(media) == 1 else f"your {len(media)} {noun}s are ready."
@@ -377,6 +395,28 @@ def result_text(job: Job, media: Sequence[Media], limit: int, *, mention: bool) 
     if len(lines) > 1:
         lines.append("-# Provider links expire after a while: download the file soon.")
     return lines
+
+
+def _uncertain_text(job: Job, who: str) -> list[str]:
+    """A submit the provider never confirmed: what happened, what it may have cost, where to
+    check, and what the Send again button does."""
+    site = provider_name(job.provider)
+    try:
+        where = ACCOUNT_PAGES[Provider(job.provider)]
+    except (KeyError, ValueError):
+        where = f"your account at {site}"
+    return [
+        _sentence(
+            who,
+            f"job #{job.id} was sent to {site}, but no confirmation came back, so I cannot "
+            "tell whether it started.",
+        ),
+        describe_job_failure(job),
+        f"To check, open {where}: if the job, or a charge for it, is listed there, it did "
+        "start (the result is there), so do not send it again. If nothing is there, press "
+        "**Send again** to send it once more; should the first one have started after all, "
+        "you pay for both.",
+    ]
 
 
 def _sentence(who: str, text: str) -> str:

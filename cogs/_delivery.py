@@ -24,11 +24,13 @@ from urllib.parse import urlsplit
 import aiohttp
 import discord
 
-from bot.jobs import KEY_UNREADABLE, DeliveryOutcome, Progress, ProgressKind
+from bot.jobs import DeliveryOutcome, Progress, ProgressKind
 from bot.models import ProviderRequest, endpoint, endpoint_for
+from bot.net import Downloader, DownloadOutcome
 from bot.providers import CostEstimate
 from bot.storage import Job
 from cogs._cards import (
+    PRIVATE_FAILURES,
     LinkReason,
     Media,
     media_kind,
@@ -54,7 +56,6 @@ CARD_EDIT_INTERVAL = 5.0
 HISTORY_DEPTH = 50
 #: Discord takes at most this many files in one message.
 MAX_FILES = 10
-_CHUNK = 64 * 1024
 _FINAL = frozenset({ProgressKind.FINISHED, ProgressKind.UNCERTAIN, ProgressKind.CANCELLED})
 #: Channel types a thread can be started in from a message.
 _THREADABLE = frozenset({discord.ChannelType.text, discord.ChannelType.news})
@@ -201,17 +202,24 @@ class DiscordDelivery:
         card_interval: float = CARD_EDIT_INTERVAL,
         clock: Clock = time.monotonic,
         sleep: Sleep = asyncio.sleep,
+        downloader: Downloader | None = None,
     ) -> None:
         self._bot = bot
         #: The buttons under a result (persistent views), if any.
         self.views = views
+        #: Fetches result files: public https hosts only (tests put in one that admits loopback).
+        self.downloader = downloader or Downloader.from_settings(bot.settings)
         self.cards = CardThrottle(self._edit_card, interval=card_interval, clock=clock, sleep=sleep)
         #: Jobs whose card can no longer be edited (deleted, or no access): not tried again.
         self._lost_cards: set[int] = set()
+        #: The command interaction each recent job came from, to answer its owner privately
+        #: (ephemeral) while its token lives; dropped when the job is delivered or it expires.
+        self._interactions: dict[int, discord.Interaction] = {}
 
     async def aclose(self) -> None:
-        """Stop the status-card tasks (when the bot shuts down)."""
+        """Stop the status-card tasks and close the download session (when the bot shuts down)."""
         await self.cards.aclose()
+        await self.downloader.aclose()
 
     # -- the status card -----------------------------------------------------------------------
 
@@ -297,10 +305,20 @@ class DiscordDelivery:
 
     # -- results -------------------------------------------------------------------------------
 
+    def follow(self, job_id: int, interaction: discord.Interaction) -> None:
+        """Remember the interaction ``job_id`` was asked with, for a private answer later."""
+        for known, earlier in list(self._interactions.items()):
+            if earlier.is_expired():
+                del self._interactions[known]
+        self._interactions[job_id] = interaction
+
     async def deliver(self, job: Job, *, repeat: bool) -> DeliveryOutcome:
-        if job.error_code == KEY_UNREADABLE:
-            # Only its owner can act on it (link the key again): said privately, by DM; the
-            # public card already shows the job failed.
+        interaction = self._interactions.pop(job.id, None)
+        if job.error_code in PRIVATE_FAILURES:
+            # Only its owner can act on it (top up, link the key again), and it is about their
+            # account: said privately; the public card only says it could not be started.
+            if interaction is not None and not repeat and await self._tell(interaction, job):
+                return DeliveryOutcome.DELIVERED
             return await self.deliver_fallback(job)
         destination = job.destination
         # The thread first; if it is gone, locked or closed to the bot, the channel it grew from.
@@ -331,11 +349,25 @@ class DiscordDelivery:
             return DeliveryOutcome.DELIVERED
         return outcome
 
+    async def _tell(self, interaction: discord.Interaction, job: Job) -> bool:
+        """Answer the job's own command privately (ephemeral); False when that is not possible."""
+        if interaction.is_expired():
+            return False
+        text = message_texts(result_text(job, [], DEFAULT_UPLOAD_LIMIT, mention=False))[0]
+        try:
+            await interaction.followup.send(text, embed=result_embed(job), ephemeral=True)
+        except (discord.HTTPException, aiohttp.ClientError, TimeoutError, OSError) as error:
+            log.info("Job %d: no private answer to its command (%r); trying DMs", job.id, error)
+            return False
+        log.info("Job %d told to its owner privately", job.id)
+        return True
+
     async def deliver_fallback(self, job: Job) -> DeliveryOutcome:
         """DM the owner the result, saying it could not be posted where it was asked for."""
         where = job.destination.thread_id or job.destination.channel_id
-        if job.error_code == KEY_UNREADABLE:
-            note = "A job of yours could not be sent:"
+        note: str | None
+        if job.error_code in PRIVATE_FAILURES:
+            note = None  # meant for the owner alone: it says so itself
         elif where:
             note = f"I could not post this in <#{where}> (it is gone, or I may not post there), so here it is."
         else:
@@ -388,12 +420,20 @@ class DiscordDelivery:
         view = self.views(job) if self.views is not None else None
         async with self._downloads(job, limit) as media:
             lines = [*([note] if note else []), *result_text(job, media, limit, mention=mention)]
-            uploads = [m for m in media if m.path is not None][:MAX_FILES]
+            files = [m for m in media if m.path is not None]
+            uploads, more = files[:MAX_FILES], files[MAX_FILES:]
             try:
-                return await self._send(channel, lines, embed, uploads, mentions, view)
+                message = await self._send(channel, lines, embed, uploads, mentions, view)
             except discord.HTTPException as error:
                 if error.status != 413 or not uploads:
                     raise
+            else:
+                # Discord takes 10 files a message: the rest follow, 10 at a time.
+                for start in range(0, len(more), MAX_FILES):
+                    await self._send_more(
+                        channel, job, media, more[start : start + MAX_FILES], limit
+                    )
+                return message
             # Discord refused the upload as a whole (the files together are too large).
             links = [
                 m
@@ -425,6 +465,33 @@ class DiscordDelivery:
             await channel.send(text, allowed_mentions=discord.AllowedMentions.none())
         return message
 
+    async def _send_more(
+        self,
+        channel: discord.abc.Messageable,
+        job: Job,
+        media: Sequence[Media],
+        chunk: Sequence[Media],
+        limit: int,
+    ) -> None:
+        """Files beyond the first message's 10; links instead if Discord refuses them together."""
+        files = [discord.File(m.path, filename=m.filename) for m in chunk if m.path]
+        quiet = discord.AllowedMentions.none()
+        try:
+            await channel.send(files=files, allowed_mentions=quiet)
+            return
+        except discord.HTTPException as error:
+            if error.status != 413:
+                raise
+        in_chunk = {id(m) for m in chunk}
+        links = [
+            replace(m, path=None, link_reason=LinkReason.TOGETHER_TOO_LARGE)
+            if id(m) in in_chunk
+            else replace(m, link_reason=None)
+            for m in media
+        ]
+        for text in message_texts(result_text(job, links, limit, mention=False)[1:]):
+            await channel.send(text, allowed_mentions=quiet)
+
     async def _already_posted(self, channel: discord.abc.Messageable, job: Job) -> bool:
         me = self._bot.user
         try:
@@ -450,7 +517,7 @@ class DiscordDelivery:
 
     @contextlib.asynccontextmanager
     async def _downloads(self, job: Job, limit: int) -> AsyncIterator[list[Media]]:
-        urls = [*([job.video_url] if job.video_url else []), *job.image_urls]
+        urls = paid_result_urls(job)
         with tempfile.TemporaryDirectory(prefix=f"job-{job.id}-") as directory:
             media = []
             for index, url in enumerate(urls, start=1):
@@ -459,37 +526,31 @@ class DiscordDelivery:
             yield media
 
     async def _download(self, url: str, directory: Path, stem: str, job: Job, limit: int) -> Media:
-        """Stream ``url`` to a file in ``directory``, giving up as soon as it exceeds ``limit``."""
-        fallback = _filename(stem, url, None, media_kind(job))
-        if urlsplit(url).scheme not in ("http", "https"):
-            return Media(url, fallback, link_reason=LinkReason.UNREACHABLE)
-        timeout = aiohttp.ClientTimeout(
-            total=None, sock_connect=self._bot.settings.http_timeout_seconds,
-            sock_read=self._bot.settings.http_timeout_seconds,
-        )  # fmt: skip
-        try:
-            async with self._bot.session.get(url, timeout=timeout) as response:
-                if response.status != 200:
-                    log.warning("Job %d: media download got HTTP %d", job.id, response.status)
-                    return Media(url, fallback, link_reason=LinkReason.UNREACHABLE)
-                name = _filename(stem, url, response.content_type, media_kind(job))
-                announced = response.content_length
-                if announced is not None and announced > limit:
-                    response.close()
-                    return Media(url, name, size=announced, link_reason=LinkReason.TOO_LARGE)
-                path = directory / name
-                size = 0
-                with path.open("wb") as out:
-                    async for chunk in response.content.iter_chunked(_CHUNK):
-                        size += len(chunk)
-                        if size > limit:
-                            response.close()  # stop the transfer, not just the reading
-                            return Media(url, name, link_reason=LinkReason.TOO_LARGE)
-                        out.write(chunk)
-                return Media(url, name, path=path, size=size)
-        except (aiohttp.ClientError, TimeoutError, OSError) as error:
-            log.warning("Job %d: media download failed: %r", job.id, error)
-            return Media(url, fallback, link_reason=LinkReason.UNREACHABLE)
+        """Stream ``url`` to a file in ``directory`` (public https hosts only, at most ``limit``
+        bytes); a link, with the reason, when that cannot be done."""
+        kind = media_kind(job)
+
+        def place(content_type: str | None) -> Path:
+            return directory / _filename(stem, url, content_type, kind)
+
+        got = await self.downloader.fetch(url, limit=limit, place=place)
+        name = _filename(stem, url, got.content_type, kind)
+        if got.outcome is DownloadOutcome.SAVED and got.path is not None:
+            return Media(url, got.path.name, path=got.path, size=got.size)
+        if got.outcome is DownloadOutcome.TOO_LARGE:
+            return Media(url, name, size=got.size, link_reason=LinkReason.TOO_LARGE)
+        log.warning("Job %d: media not downloaded (%s): %s", job.id, got.outcome, got.detail)
+        return Media(url, name, link_reason=LinkReason.UNREACHABLE)
+
+
+def paid_result_urls(job: Job) -> list[str]:
+    """The result URLs the member paid for, in order: one video, or at most ``batch_count``
+    images (1 when the request has none). More in a provider's answer are ignored."""
+    if job.video_url:
+        return [job.video_url]
+    count = job.request.get("batch_count", 1)
+    paid = count if isinstance(count, int) and not isinstance(count, bool) and count > 0 else 1
+    return list(dict.fromkeys(job.image_urls))[:paid]
 
 
 def _filename(stem: str, url: str, content_type: str | None, kind: str) -> str:

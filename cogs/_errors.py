@@ -9,7 +9,14 @@ from typing import TYPE_CHECKING
 import discord
 from discord import app_commands
 
-from bot.jobs import KEY_UNREADABLE, NoLinkedKeyError
+from bot.jobs import (
+    INTERNAL_ERROR,
+    KEY_REJECTED,
+    KEY_UNREADABLE,
+    KeyRejectedError,
+    NoLinkedKeyError,
+    TooManyWaitingJobsError,
+)
 from bot.models import InvalidParameters
 from bot.providers import ProviderError, errors
 from bot.storage import Job, KeyDecryptionError
@@ -36,6 +43,8 @@ _JOB_ERRORS: dict[str, str] = {
     "ProviderTimeout": "The provider never finished this job. Nothing more will be charged; try again.",
     "NoLinkedKey": "Link an API key for this provider with /key link, then try again.",
     KEY_UNREADABLE: "The bot can no longer read your stored key (its encryption secret changed). Link the key again with /key link, then try again.",
+    KEY_REJECTED: "The provider refused your API key (revoked, expired or mistyped), so nothing more is sent with it. Check it in your account at the provider, link it again with /key link, then try again.",
+    INTERNAL_ERROR: "Something went wrong in the bot with this job. Please try again.",
     "no_media": "The provider said it finished but sent no file. Try again; check your balance for a refund.",
 }
 
@@ -74,6 +83,17 @@ def describe(error: BaseException) -> str | None:
         return describe_problems(error)
     if isinstance(error, ProviderError):
         return describe_provider_error(error)
+    if isinstance(error, KeyRejectedError):
+        return (
+            f"{error.provider} refused your API key, so nothing was sent and nothing was charged. "
+            f"Check the key in your {error.provider} account, then link it again with /key link."
+        )
+    if isinstance(error, TooManyWaitingJobsError):
+        return (
+            f"You already have {error.limit} jobs waiting, the most one member can have; nothing "
+            "was sent and nothing was charged. /jobs list shows them; /jobs cancel removes one "
+            "you no longer need. Or try again when some have started."
+        )
     if isinstance(error, NoLinkedKeyError):
         return f"You have no API key linked for {error.provider}. Link one with /key link."
     if isinstance(error, KeyDecryptionError):

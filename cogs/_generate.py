@@ -7,13 +7,14 @@ import logging
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+import aiohttp
 import discord
 from discord import app_commands
 
 from bot.models import InvalidParameters, MediaKind, ProviderRequest
 from bot.storage import Destination, Job
 from cogs._delivery import describe_missing_permissions
-from cogs._errors import UserFacingError, describe_problems, reply
+from cogs._errors import UserFacingError, describe_problems, reply, report
 from cogs._inputs import keep_on_card, map_urls
 from cogs._requests import (
     ALL_MODELS,
@@ -121,6 +122,13 @@ class PromptModal(discord.ui.Modal):
         prompt = "".join(part.value for part in self.parts)
         await start(interaction, self.ask, prompt=prompt)
 
+    async def on_error(  # type: ignore[override]  # Modal's own signature, narrower than BaseView's
+        self, interaction: discord.Interaction, error: Exception, /
+    ) -> None:
+        # Answered as the command would be: privately, naming what to change (discord.py's
+        # default only logs it, and the member sees "interaction failed").
+        await report(interaction, error)
+
 
 async def start(interaction: discord.Interaction, ask: Ask, *, prompt: str | None = None) -> None:
     """Run one generation request from a command (or the prompt modal) to a queued job."""
@@ -130,6 +138,9 @@ async def start(interaction: discord.Interaction, ask: Ask, *, prompt: str | Non
     if choice is None or choice.provider not in linked:
         await _ask_for_key(interaction, choice)
         return
+    # A full queue, or a key the provider refused or the bot cannot read: refused privately
+    # before anything else (no form to fill in, no card, no thread, nothing charged).
+    await bot.engine.admit(interaction.user.id, choice.provider)
     prompt = prompt if prompt is not None else ask.prompt
     if prompt is None and ask.prompt_file is None:
         await interaction.response.send_modal(PromptModal(ask, choice))
@@ -160,13 +171,20 @@ async def queue_request(
     request: ProviderRequest,
     given: list[discord.Attachment] | None = None,
 ) -> None:
-    """Post the public status card, start its thread and queue the job (the job is written
-    before anything reaches the provider; the card and thread exist before it can finish)."""
+    """Record the job, post its public status card, start its thread and queue it (the job is
+    written before anything public or anything reaches the provider; the card and thread exist
+    before it can finish)."""
     bot: SeedanceBot = interaction.client  # type: ignore[assignment]
+    card_id: int | None = None
     if not interaction.response.is_done():
-        await interaction.response.defer(thinking=True)
+        # Refused privately (ephemeral) while nothing public exists yet.
+        await bot.engine.admit(interaction.user.id, choice.provider)
+        acknowledged = await interaction.response.defer(thinking=True)
+        card_id = acknowledged.message_id if acknowledged is not None else None
     try:
-        job = await _post_card_and_queue(bot, interaction, choice, request, given)
+        if card_id is None:
+            card_id = (await interaction.original_response()).id
+        job = await _post_card_and_queue(bot, interaction, choice, request, given, card_id)
     except Exception:
         # The public "thinking…"/card message must not turn into a public error: remove it,
         # so the tree handler's answer arrives as a private follow-up instead.
@@ -187,30 +205,57 @@ async def _post_card_and_queue(
     choice: ModelChoice,
     request: ProviderRequest,
     given: list[discord.Attachment] | None,
+    card_id: int,
 ) -> Job:
-    card = await interaction.edit_original_response(
-        embed=bot.delivery.starting_card(choice, request)
+    """Record the job held (nothing is sent yet) with the id of the message that becomes its
+    card, show the card, start the thread, then let the engine send it.
+
+    A job that cannot be recorded has nothing public (the "thinking…" message is removed by the
+    caller). A process killed after recording leaves a job the next start runs, editing this
+    card. Any other failure cancels the job and removes its thread.
+    """
+    job = await bot.engine.enqueue(
+        owner_id=interaction.user.id,
+        request=request,
+        destination=Destination(
+            guild_id=interaction.guild_id, channel_id=interaction.channel_id, message_id=card_id
+        ),
+        hold=True,
     )
-    if given:
-        limit = interaction.guild.filesize_limit if interaction.guild else DEFAULT_UPLOAD_LIMIT
-        copies = await keep_on_card(card, given, limit)
-        if copies:
-            data = map_urls(
-                request.model_dump(mode="json", exclude_none=True), lambda u: copies.get(u, u)
-            )
-            request = choice.request_model.parse(data)
-    thread_id = await bot.delivery.open_thread(
-        card, request, channel=interaction.channel, app_permissions=interaction.app_permissions
-    )
-    destination = Destination(
-        guild_id=interaction.guild_id,
-        channel_id=interaction.channel_id,
-        thread_id=thread_id,
-        message_id=card.id,
-    )
-    return await bot.engine.enqueue(
-        owner_id=interaction.user.id, request=request, destination=destination
-    )
+    # Held: the engine cannot have delivered the job yet.
+    bot.delivery.follow(job.id, interaction)
+    thread_id: int | None = None
+    try:
+        card = await interaction.edit_original_response(embed=bot.delivery.status_card(job))
+        copied: ProviderRequest | None = None
+        if given:
+            limit = interaction.guild.filesize_limit if interaction.guild else DEFAULT_UPLOAD_LIMIT
+            copies = await keep_on_card(card, given, limit)
+            if copies:
+                data = map_urls(
+                    request.model_dump(mode="json", exclude_none=True), lambda u: copies.get(u, u)
+                )
+                request = copied = choice.request_model.parse(data)
+        thread_id = await bot.delivery.open_thread(
+            card, request, channel=interaction.channel, app_permissions=interaction.app_permissions
+        )
+        return await bot.engine.release(job.id, request=copied, thread_id=thread_id)
+    except Exception:
+        await _abandon(bot, job, thread_id)
+        raise
+
+
+async def _abandon(bot: SeedanceBot, job: Job, thread_id: int | None) -> None:
+    """Undo a job whose card could not be finished: never sent, and no empty thread left."""
+    try:
+        await bot.engine.discard(job.id)
+    except Exception:
+        log.exception("Job %d could not be cancelled after its card failed", job.id)
+    if thread_id is not None:
+        try:
+            await bot.http.delete_channel(thread_id, reason=f"job {job.id} could not be queued")
+        except (discord.HTTPException, aiohttp.ClientError, TimeoutError) as error:
+            log.warning("Thread %d of abandoned job %d not removed: %s", thread_id, job.id, error)
 
 
 def _permission_note(bot: SeedanceBot, interaction: discord.Interaction) -> str:

@@ -3,6 +3,9 @@
 Discord attachment links carry a signature that expires after about a day. A job's input files
 are re-attached to its status card, and the request points at the card's copies; when a
 re-roll needs them later, fetching the card again yields freshly signed links to the same files.
+A re-roll and "Send again" refresh every link this way before anything is sent (refusing an
+input that is gone), and a re-roll copies the files onto its own card, so a chain of re-rolls
+keeps them however old its first card is.
 """
 
 from __future__ import annotations
@@ -14,6 +17,9 @@ from urllib.parse import urlsplit
 
 import aiohttp
 import discord
+
+from bot.storage import Destination, Job
+from cogs._errors import UserFacingError
 
 log = logging.getLogger(__name__)
 
@@ -51,19 +57,84 @@ def input_urls(request: Mapping[str, Any]) -> list[str]:
     return found
 
 
-def fresh_links(
-    request: Mapping[str, Any], attachments: list[discord.Attachment]
-) -> dict[str, Any]:
-    """``request`` with Discord links replaced by the newly signed ones of the same files."""
-    by_name = {a.filename: a.url for a in attachments}
-    by_path = {_path(a.url): a.url for a in attachments}
+#: What each URL field is to the member, for naming an input that is gone.
+_LABELS = {
+    "image_url": "start frame", "end_image_url": "end frame", "media_urls": "reference",
+    "image_urls": "image", "image_files": "image", "video_files": "video",
+    "audio_files": "audio",
+}  # fmt: skip
 
-    def refresh(url: str) -> str:
-        if not is_discord_cdn(url):
-            return url
-        return by_path.get(_path(url)) or by_name.get(_path(url).rsplit("/", 1)[-1], url)
 
-    return map_urls(request, refresh)
+def _filename(url: str) -> str:
+    return _path(url).rsplit("/", 1)[-1]
+
+
+def _discord_inputs(request: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """(field, url) of every Discord link among the request's inputs, in field order."""
+    found: list[tuple[str, str]] = []
+    for name in URL_FIELDS:
+        value = request.get(name)
+        values = [value] if isinstance(value, str) else value if isinstance(value, list) else []
+        found += [(name, v) for v in values if isinstance(v, str) and is_discord_cdn(v)]
+    return found
+
+
+_START_OVER = "start a new request with the file attached"
+
+
+async def _card_files(
+    client: discord.Client, destination: Destination
+) -> tuple[list[discord.Attachment], str, str]:
+    """The job card's files, freshly signed; and, for a file not among them, why and what next."""
+    if destination.channel_id is None or destination.message_id is None:
+        return [], "the job has no status card to keep its files on", _START_OVER
+    try:
+        channel = client.get_partial_messageable(destination.channel_id)
+        card = await channel.fetch_message(destination.message_id)
+    except (discord.NotFound, discord.Forbidden):
+        why = "its copy on the job's status card was deleted or can no longer be read"
+        return [], why, _START_OVER
+    except discord.HTTPException as exc:
+        log.warning("Could not fetch the status card %s: %s", destination.message_id, exc)
+        return [], "Discord did not hand out a fresh link", "try again in a moment"
+    # Files over the upload limit (or that could not be copied) were never kept on the card.
+    return list(card.attachments), "it is not kept on the job's status card", _START_OVER
+
+
+async def refresh_inputs(
+    client: discord.Client, job: Job
+) -> tuple[dict[str, Any], list[discord.Attachment]]:
+    """``job.request`` with every Discord input link freshly signed, and the card files used.
+
+    Discord's links expire about a day after they are signed; a job keeps its input files on
+    its status card (see :func:`keep_on_card`), and fetching the card signs them again. An
+    input that cannot be found there is refused with :class:`UserFacingError` naming it,
+    before anything is sent or charged.
+    """
+    wanted = _discord_inputs(job.request)
+    if not wanted:
+        return dict(job.request), []
+    attachments, why, advice = await _card_files(client, job.destination)
+    # The same file keeps its path whatever the signature (matching by name could pick
+    # another file of the same name).
+    by_path = {_path(a.url): a for a in attachments}
+    fresh: dict[str, discord.Attachment] = {}
+    gone: list[str] = []
+    for name, url in wanted:
+        found = by_path.get(_path(url))
+        if found is None:
+            gone.append(f"the {_LABELS.get(name, 'input')} `{_filename(url)}`")
+        else:
+            fresh[url] = found
+    if gone:
+        gone = list(dict.fromkeys(gone))
+        names = gone[0] if len(gone) == 1 else f"{', '.join(gone[:-1])} and {gone[-1]}"
+        raise UserFacingError(
+            f"Cannot use {names} of job #{job.id}: {why}. "
+            f"Nothing was sent and nothing was charged; {advice}."
+        )
+    used = list({a.id: a for a in fresh.values()}.values())
+    return map_urls(job.request, lambda url: fresh[url].url if url in fresh else url), used
 
 
 async def keep_on_card(

@@ -16,7 +16,7 @@ import discord
 from bot.models import MediaKind, endpoint
 from bot.storage import Job, JobState
 from cogs._errors import clip, reply, report
-from cogs._inputs import fresh_links, is_discord_cdn, map_urls
+from cogs._inputs import is_discord_cdn, map_urls, refresh_inputs
 from cogs._requests import ALL_MODELS, Attachment, Inputs, ModelChoice, build_request, default_model
 
 if TYPE_CHECKING:
@@ -43,18 +43,6 @@ async def _job(interaction: discord.Interaction, job_id: int) -> Job | None:
     if job is None:
         await reply(interaction, f"Job #{job_id} no longer exists.")
     return job
-
-
-async def _card_attachments(bot: SeedanceBot, job: Job) -> list[discord.Attachment]:
-    """The status card's files, freshly signed (the inputs a re-roll needs)."""
-    if job.destination.channel_id is None or job.destination.message_id is None:
-        return []
-    try:
-        channel = bot.get_partial_messageable(job.destination.channel_id)
-        card = await channel.fetch_message(job.destination.message_id)
-    except discord.HTTPException:
-        return []
-    return list(card.attachments)
 
 
 def _result_file(interaction: discord.Interaction, kind: str) -> discord.Attachment | None:
@@ -135,14 +123,16 @@ class RerollButton(_JobButton, action="reroll"):
     async def act(self, interaction: discord.Interaction, job: Job) -> None:
         bot: SeedanceBot = interaction.client  # type: ignore[assignment]
         choice = choice_for(job)
-        data = fresh_links(job.request, await _card_attachments(bot, job))
+        # Freshly signed links from this job's card (refused here if one is gone); the files
+        # are copied onto the new card too, so a re-roll of this re-roll finds them days later.
+        data, kept = await refresh_inputs(bot, job)
         if (
             "seed" in choice.request_model.model_fields
             and data.get("channel") != "real"
             and (data.get("quality_tier") != "mini")
         ):
             data["seed"] = random.randint(0, 4_294_967_295)
-        await _start(interaction, choice, choice.request_model.parse(data))
+        await _start(interaction, choice, choice.request_model.parse(data), kept)
 
 
 class ExtendButton(_JobButton, action="extend"):
@@ -256,7 +246,13 @@ class SendAgainButton(_JobButton, action="again"):
         if job.owner_id != interaction.user.id:
             await reply(interaction, "Only the member who asked for this job can send it again.")
             return
-        requeued = await bot.engine.retry_uncertain(job.id, interaction.user.id)
+        if job.state is not JobState.UNCERTAIN:
+            await reply(interaction, f"Job #{job.id} is no longer waiting for a decision.")
+            return
+        # The links signed when it was first sent may have expired since: sign them again
+        # (refused here, before anything is sent, if an input is gone).
+        request, _ = await refresh_inputs(bot, job)
+        requeued = await bot.engine.retry_uncertain(job.id, interaction.user.id, request=request)
         if requeued is None:
             await reply(interaction, f"Job #{job.id} is no longer waiting for a decision.")
             return

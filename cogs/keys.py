@@ -23,6 +23,7 @@ from discord.ext import commands
 from bot.models import Provider
 from bot.providers import KeyCheck, KeyCheckInconclusiveError, ProviderError
 from bot.providers.http import scrub
+from bot.redaction import KEY_FORM_INPUT_ID
 from bot.storage import LinkedKey
 from cogs._errors import reply
 
@@ -42,6 +43,13 @@ KEY_SOURCES: dict[Provider, str] = {
     Provider.SEEDANCE2AI: "your seedance2ai.io dashboard",
     Provider.SEEDANCEAPI: "the API Keys page of your seedanceapi.org dashboard",
     Provider.SEED2: "the Account page on seed2.io",
+}
+#: Where a member sees their balance and what was charged (from each provider's documentation),
+#: to check whether a job the provider never confirmed did start.
+ACCOUNT_PAGES: dict[Provider, str] = {
+    Provider.SEEDANCE2AI: "your dashboard at https://seedance2ai.io",
+    Provider.SEEDANCEAPI: "your dashboard at https://seedanceapi.org",
+    Provider.SEED2: "the Account page at https://seed2.io",
 }
 #: The documented key shapes, never a real key. seedanceapi.org documents no prefix.
 KEY_SHAPES: dict[Provider, str] = {
@@ -113,7 +121,7 @@ class LinkKeyModal(discord.ui.Modal, title="Link an API key"):
         )
         shape = KEY_SHAPES[provider] if provider else "sk_live_… or sk-s2-…"
         self.key_input: discord.ui.TextInput[LinkKeyModal] = discord.ui.TextInput(
-            custom_id="key-form:key",
+            custom_id=KEY_FORM_INPUT_ID,  # the log redactor hides this field's value
             style=discord.TextStyle.short,
             placeholder=f"Paste your key: {shape}"[:100],
             required=True,
@@ -352,6 +360,13 @@ def describe_linked(linked: LinkedKey) -> str:
         return (
             f"• **{provider_name(linked.provider)}** `{linked.masked}`, ⚠️ unreadable: the bot's "
             "encryption secret changed. Link this key again with /key link."
+        )
+    if linked.rejected_at is not None:
+        refused = discord.utils.format_dt(datetime.fromtimestamp(linked.rejected_at, UTC), "R")
+        return (
+            f"• **{provider_name(linked.provider)}** `{linked.masked}`, ⚠️ rejected by "
+            f"{provider_name(linked.provider)} {refused}: nothing is sent with it. Check it in "
+            "your account there, then link it again with /key link."
         )
     checked = (
         f"checked {discord.utils.format_dt(datetime.fromtimestamp(linked.verified_at, UTC), 'R')}"

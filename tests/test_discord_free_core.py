@@ -9,7 +9,9 @@ import sys
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
-CORE_PACKAGES = ("bot.models", "bot.providers", "bot.jobs", "bot.storage", "bot.web", "bot.metrics")
+CORE_PACKAGES = (
+    "bot.models", "bot.providers", "bot.jobs", "bot.storage", "bot.web", "bot.metrics", "bot.net",
+)  # fmt: skip
 
 # Runs in a fresh interpreter so nothing the test session imported (discord, via other tests)
 # hides an import made by the core.

@@ -2,11 +2,22 @@
 
 from bot.jobs.budget import RequestBudget
 from bot.jobs.clock import Clock, ScaledClock
-from bot.jobs.engine import KEY_UNREADABLE, EngineConfig, JobEngine, NoLinkedKeyError
+from bot.jobs.engine import (
+    INTERNAL_ERROR,
+    KEY_REJECTED,
+    KEY_UNREADABLE,
+    EngineConfig,
+    JobEngine,
+    KeyRejectedError,
+    NoLinkedKeyError,
+    TooManyWaitingJobsError,
+)
 from bot.jobs.ports import DeliveryOutcome, DeliveryPort, Progress, ProgressKind
 from bot.jobs.timing import GenerationTimes, PollPlan
 
 __all__ = [
+    "INTERNAL_ERROR",
+    "KEY_REJECTED",
     "KEY_UNREADABLE",
     "Clock",
     "DeliveryOutcome",
@@ -14,10 +25,12 @@ __all__ = [
     "EngineConfig",
     "GenerationTimes",
     "JobEngine",
+    "KeyRejectedError",
     "NoLinkedKeyError",
     "PollPlan",
     "Progress",
     "ProgressKind",
     "RequestBudget",
     "ScaledClock",
+    "TooManyWaitingJobsError",
 ]

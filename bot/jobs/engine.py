@@ -8,7 +8,7 @@ import heapq
 import itertools
 import logging
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Coroutine, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,6 +21,7 @@ from bot.models import ProviderRequest, endpoint, endpoint_for
 from bot.providers import ProviderClient, ProviderError, TaskState, TaskStatus, errors
 from bot.providers.http import RequestGate
 from bot.storage import (
+    AWAITING_DELIVERY,
     ApiKeyStore,
     DeliveryState,
     Destination,
@@ -29,7 +30,7 @@ from bot.storage import (
     JobStore,
     KeyDecryptionError,
 )
-from bot.storage.jobs import image_urls_json, new_idempotency_key, raw_json
+from bot.storage.jobs import image_urls_json, new_idempotency_key, raw_json, request_json
 
 log = logging.getLogger(__name__)
 
@@ -37,8 +38,33 @@ log = logging.getLogger(__name__)
 DOCUMENTED_BUDGETS: dict[str, tuple[int, float]] = {"seedance2ai": (30, 60.0)}
 
 
+#: Poll failures that mean the provider is not answering (as opposed to a 429 or a refusal).
+_OUTAGES = (errors.ServerError, errors.ConnectionFailedError, errors.MalformedResponseError)
+
 #: Error code of a job whose stored key the configured secret cannot decrypt.
 KEY_UNREADABLE = "KeyUnreadable"
+#: Error code of a job whose key the provider refused (401/403): not used again until relinked.
+KEY_REJECTED = "KeyRejected"
+#: Error code of a job a bug in the bot stopped before anything could have reached the provider.
+INTERNAL_ERROR = "InternalError"
+#: Seconds between two looks at a running job held because its key was refused.
+REJECTED_KEY_RECHECK = 60.0
+
+
+class KeyRejectedError(Exception):
+    """The provider refused the user's key for ``provider``; it must be linked again."""
+
+    def __init__(self, provider: str) -> None:
+        super().__init__(f"the {provider} key was rejected by the provider")
+        self.provider = provider
+
+
+class TooManyWaitingJobsError(Exception):
+    """The user already has ``limit`` jobs waiting to be sent."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"at most {limit} jobs may wait at once")
+        self.limit = limit
 
 
 class NoLinkedKeyError(Exception):
@@ -52,6 +78,8 @@ class NoLinkedKeyError(Exception):
 @dataclass(frozen=True)
 class EngineConfig:
     max_running_per_user: int = 3
+    #: Jobs per user recorded but not sent yet; more are refused, not queued.
+    max_waiting_per_user: int = 10
     #: Budget for providers without a documented limit: conservative, configurable.
     default_budget: tuple[int, float] = (20, 60.0)
     budgets: Mapping[str, tuple[int, float]] = field(default_factory=lambda: DOCUMENTED_BUDGETS)
@@ -60,6 +88,8 @@ class EngineConfig:
     max_delivery_attempts: int = 8
     delivery_retry_delay: float = 5.0
     max_delivery_retry_delay: float = 600.0
+    #: First delay after an unexpected error inside a step; doubles per repeat, capped as above.
+    crash_retry_delay: float = 30.0
     plan: PollPlan = field(default_factory=PollPlan)
     #: How long stop() lets in-flight requests finish before cancelling them.
     stop_grace: float = 10.0
@@ -104,7 +134,19 @@ class JobEngine:
         self._api_keys: dict[tuple[int, str], str] = {}
         #: (owner, provider) whose stored key the configured secret cannot decrypt.
         self._unreadable_keys: set[tuple[int, str]] = set()
+        #: (owner, provider) whose key the provider refused: nothing is sent with it.
+        self._rejected_keys: set[tuple[int, str]] = set()
+        #: Recorded with ``hold=True``, waiting for ``release`` (their card is being posted).
+        self._held: dict[int, Job] = {}
+        #: Jobs being recorded by ``enqueue`` right now, per owner (they count as waiting).
+        self._recording = Counter[int]()
+        #: Jobs holding one of their owner's running slots (``_active`` counts them per owner).
+        self._slots: set[int] = set()
+        #: Unexpected errors in a row per job, for the back-off.
+        self._crashes = Counter[int]()
         self._budgets: dict[tuple[str, str], RequestBudget] = {}
+        #: Job id -> when the provider began failing its polls (cleared by the next good one).
+        self._failing_since: dict[int, float] = {}
         self._wake = asyncio.Event()
         self._loop_task: asyncio.Task[None] | None = None
 
@@ -144,28 +186,86 @@ class JobEngine:
     # -- what users do -------------------------------------------------------------------------
 
     async def enqueue(
-        self, *, owner_id: int, request: ProviderRequest, destination: Destination | None = None
+        self,
+        *,
+        owner_id: int,
+        request: ProviderRequest,
+        destination: Destination | None = None,
+        hold: bool = False,
     ) -> Job:
-        """Record a job (before anything is sent) and queue it."""
+        """Record a job (before anything is sent) and queue it.
+
+        Refused (see :meth:`admit`) before anything is recorded. With ``hold`` the job is recorded
+        and counts as waiting, but is not sent until :meth:`release` (the caller shows it first);
+        :meth:`discard` drops it instead. A held job found at start-up runs like any other.
+        """
         spec = endpoint_for(request)
-        if await self._api_key(owner_id, spec.provider.value) is None:
-            if (owner_id, spec.provider.value) in self._unreadable_keys:
-                raise KeyDecryptionError(
-                    "stored key cannot be decrypted with the configured secret"
-                )
-            raise NoLinkedKeyError(spec.provider.value)
-        job = await self._jobs.create(
-            owner_id=owner_id,
-            provider=spec.provider.value,
-            endpoint=spec.id,
-            request=request.model_dump(mode="json", exclude_none=True),
-            destination=destination or Destination(),
-        )
-        self._queued[job.id] = job
+        await self.admit(owner_id, spec.provider.value)
+        self._recording[owner_id] += 1
+        try:
+            job = await self._jobs.create(
+                owner_id=owner_id,
+                provider=spec.provider.value,
+                endpoint=spec.id,
+                request=request.model_dump(mode="json", exclude_none=True),
+                destination=destination or Destination(),
+            )
+        finally:
+            self._recording[owner_id] -= 1
         self._jobs_by_id[job.id] = job
+        if hold:
+            self._held[job.id] = job
+            return job
+        self._queued[job.id] = job
         await self._publish(Progress(job, ProgressKind.QUEUED, self.queue_position(job.id)))
         self._wake.set()
         return job
+
+    async def admit(self, owner_id: int, provider: str) -> None:
+        """Raise why ``owner_id`` may not queue a ``provider`` job now; checked before anything
+        is recorded, shown or sent: no usable key (:class:`NoLinkedKeyError`,
+        :class:`KeyDecryptionError`, :class:`KeyRejectedError`) or a full queue
+        (:class:`TooManyWaitingJobsError`)."""
+        await self._require_key(owner_id, provider)
+        limit = self.config.max_waiting_per_user
+        if self.waiting_count(owner_id) >= limit:
+            raise TooManyWaitingJobsError(limit)
+
+    def waiting_count(self, owner_id: int) -> int:
+        """The user's jobs recorded but not being sent or running (queued, retrying or held)."""
+        queued = sum(
+            1 for j in self._queued.values() if j.owner_id == owner_id and j.id not in self._busy
+        )
+        held = sum(1 for j in self._held.values() if j.owner_id == owner_id)
+        return queued + held + self._recording[owner_id]
+
+    async def release(
+        self, job_id: int, *, request: ProviderRequest | None = None, thread_id: int | None = None
+    ) -> Job:
+        """Queue a job recorded with ``hold=True``, with what was learnt while it was held: its
+        thread, its request (e.g. pointing at copies of the inputs)."""
+        held = self._held[job_id]
+        changes: dict[str, Any] = {}
+        if thread_id is not None:
+            changes["thread_id"] = thread_id
+        if request is not None:
+            if endpoint_for(request).id != held.endpoint:
+                raise ValueError(f"job {job_id} is for {held.endpoint}")
+            data = request.model_dump(mode="json", exclude_none=True)
+            changes["request_json"] = request_json(data)
+        job = await self._jobs.update(job_id, **changes) if changes else held
+        del self._held[job_id]
+        self._jobs_by_id[job_id] = job
+        self._queued[job_id] = job
+        await self._publish(Progress(job, ProgressKind.QUEUED, self.queue_position(job_id)))
+        self._wake.set()
+        return job
+
+    async def discard(self, job_id: int) -> None:
+        """Drop a held job that could not be shown: cancelled, never sent."""
+        self._held.pop(job_id, None)
+        self._jobs_by_id.pop(job_id, None)
+        await self._jobs.transition(job_id, [JobState.QUEUED], state=JobState.CANCELLED)
 
     async def cancel(self, job_id: int, owner_id: int) -> Job | None:
         """Cancel a job that has not been sent yet; None if it is not the owner's or already sent."""
@@ -180,16 +280,28 @@ class JobEngine:
         await self._publish_queue(owner_id)
         return cancelled
 
-    async def retry_uncertain(self, job_id: int, owner_id: int) -> Job | None:
-        """The owner chose to send an uncertain job again (knowing it may be charged twice)."""
+    async def retry_uncertain(
+        self, job_id: int, owner_id: int, *, request: Mapping[str, Any] | None = None
+    ) -> Job | None:
+        """The owner chose to send an uncertain job again (knowing it may be charged twice).
+
+        ``request`` replaces the stored one, e.g. with its input links signed afresh; it must
+        be valid for the job's endpoint.
+        """
         job = await self._jobs.get(job_id)
         if job is None or job.owner_id != owner_id:
             return None
-        if await self._api_key(owner_id, job.provider) is None:
-            raise NoLinkedKeyError(job.provider)
+        await self._require_key(owner_id, job.provider)
+        changes: dict[str, Any] = {}
+        if request is not None:
+            parsed = endpoint(job.endpoint).request_model.parse(dict(request))
+            changes["request_json"] = request_json(
+                parsed.model_dump(mode="json", exclude_none=True)
+            )
         requeued = await self._jobs.transition(
             job_id,
             [JobState.UNCERTAIN],
+            **changes,
             state=JobState.QUEUED,
             idempotency_key=new_idempotency_key(),
             error_code=None,
@@ -220,7 +332,16 @@ class JobEngine:
         """The user relinked or unlinked a key: use what is stored now."""
         self._api_keys.pop((owner_id, provider), None)
         self._unreadable_keys.discard((owner_id, provider))
-        await self._api_key(owner_id, provider)
+        was_rejected = (owner_id, provider) in self._rejected_keys
+        self._rejected_keys.discard((owner_id, provider))
+        if await self._api_key(owner_id, provider) is not None and was_rejected:
+            # Running jobs held for the rejected key: poll them again now.
+            for job in list(self._jobs_by_id.values()):
+                if (job.owner_id, job.provider) == (
+                    owner_id,
+                    provider,
+                ) and job.state is JobState.RUNNING:
+                    self._schedule(job.id, self._clock.now(), "poll")
 
     @property
     def budgets(self) -> Mapping[tuple[str, str], RequestBudget]:
@@ -244,7 +365,7 @@ class JobEngine:
                     "The bot restarted while sending this job, so it cannot tell whether the provider received it.",
                 )
         elif job.state is JobState.RUNNING:
-            self._active[job.owner_id] += 1
+            self._take_slot(job)
             self._schedule(job.id, job.next_poll_at or self._clock.now(), "poll")
         else:
             self._schedule(job.id, job.next_delivery_at or self._clock.now(), "deliver")
@@ -252,6 +373,8 @@ class JobEngine:
     async def _api_key(self, owner_id: int, provider: str) -> str | None:
         cached = self._api_keys.get((owner_id, provider))
         if cached is None:
+            if (owner_id, provider) in self._rejected_keys:
+                return None
             try:
                 cached = await self._keys.reveal(owner_id, provider)
             except KeyDecryptionError:
@@ -260,8 +383,36 @@ class JobEngine:
                 self._unreadable_keys.add((owner_id, provider))
                 return None
             if cached is not None:
+                linked = await self._keys.get(owner_id, provider)
+                if linked is not None and linked.rejected:
+                    # Refused by the provider earlier (before a restart): never sent again.
+                    self._rejected_keys.add((owner_id, provider))
+                    return None
                 self._api_keys[(owner_id, provider)] = cached
         return cached
+
+    async def _require_key(self, owner_id: int, provider: str) -> str:
+        """The user's usable key for ``provider``, or the error that says why there is none."""
+        api_key = await self._api_key(owner_id, provider)
+        if api_key is not None:
+            return api_key
+        if (owner_id, provider) in self._rejected_keys:
+            raise KeyRejectedError(provider)
+        if (owner_id, provider) in self._unreadable_keys:
+            raise KeyDecryptionError("stored key cannot be decrypted with the configured secret")
+        raise NoLinkedKeyError(provider)
+
+    def _take_slot(self, job: Job) -> None:
+        """Count ``job`` as one of its owner's running jobs (once, however often called)."""
+        if job.id not in self._slots:
+            self._slots.add(job.id)
+            self._active[job.owner_id] += 1
+
+    def _release_slot(self, job: Job) -> None:
+        """Free ``job``'s running slot if it holds one (safe to call from any path)."""
+        if job.id in self._slots:
+            self._slots.discard(job.id)
+            self._active[job.owner_id] -= 1
 
     def _budget(self, provider: str, api_key: str) -> RequestBudget:
         key = _key_id(provider, api_key)
@@ -287,7 +438,13 @@ class JobEngine:
         self._after_step.pop(job_id, None)
 
     def _forget(self, job_id: int) -> None:
+        known = self._jobs_by_id.get(job_id)
+        if known is not None:
+            self._release_slot(known)
+        self._held.pop(job_id, None)
+        self._crashes.pop(job_id, None)
         self._queued.pop(job_id, None)
+        self._failing_since.pop(job_id, None)
         self._unschedule(job_id)
         self._jobs_by_id.pop(job_id, None)
 
@@ -361,9 +518,18 @@ class JobEngine:
             if action == "deliver":
                 self._launch(job, self._deliver(job))
                 continue
+            if action == "recover":
+                self._launch(job, self._recover(job))
+                continue
             api_key = self._api_keys.get((job.owner_id, job.provider))
             if api_key is None:
-                self._launch(job, self._fail_unlinked(job))
+                if (
+                    job.owner_id,
+                    job.provider,
+                ) in self._rejected_keys and job.state is JobState.RUNNING:
+                    self._launch(job, self._hold_rejected(job))
+                else:
+                    self._launch(job, self._fail_unlinked(job))
                 continue
             # When the budget is short, poll the jobs most likely to be finished first.
             ratio = self._progress_ratio(job, now)
@@ -389,7 +555,7 @@ class JobEngine:
             if kind == "poll":
                 self._launch(job, self._poll(job, api_key, gate))
             else:
-                self._active[job.owner_id] += 1
+                self._take_slot(job)
                 self._launch(job, self._submit(job, api_key, gate))
 
     def _progress_ratio(self, job: Job, now: float) -> float:
@@ -399,7 +565,7 @@ class JobEngine:
     def _launch(self, job: Job, work: object) -> None:
         assert asyncio.iscoroutine(work)
         self._busy.add(job.id)
-        task = asyncio.create_task(work, name=f"job-{job.id}")
+        task = asyncio.create_task(self._guarded(job, work), name=f"job-{job.id}")
         self._tasks.add(task)
 
         def done(finished: asyncio.Task[None]) -> None:
@@ -418,6 +584,100 @@ class JobEngine:
 
         task.add_done_callback(done)
 
+    async def _guarded(self, job: Job, work: Coroutine[Any, Any, None]) -> None:
+        """Run one step of ``job``. Whatever it raises, the job ends the step in a defined state
+        and keeps only what that state holds: a bug never strands a job or a running slot."""
+        step = str(getattr(work, "__name__", "step"))
+        try:
+            await work
+        except Exception:
+            self._crashes[job.id] += 1
+            log.exception("Job %d: unexpected error in %s", job.id, step)
+            try:
+                await self._recover(job, step)
+            except Exception:
+                log.exception("Job %d: recovering from the error in %s failed", job.id, step)
+                self._schedule(job.id, self._clock.now() + self._crash_delay(job.id), "recover")
+        else:
+            if step != "_recover":
+                self._crashes.pop(job.id, None)
+
+    def _crash_delay(self, job_id: int) -> float:
+        repeats = max(self._crashes[job_id], 1) - 1
+        return min(
+            self.config.max_delivery_retry_delay, self.config.crash_retry_delay * 2.0**repeats
+        )
+
+    async def _recover(self, job: Job, step: str = "recover") -> None:
+        """After an unexpected error: continue ``job`` from the state it is stored in."""
+        stored = await self._jobs.get(job.id)
+        if stored is None or not (
+            stored.state.unfinished
+            or (
+                stored.state in AWAITING_DELIVERY and stored.delivery_state is DeliveryState.PENDING
+            )
+        ):
+            self._release_slot(job)
+            self._forget(job.id)
+            return
+        now = self._clock.now()
+        delay = self._crash_delay(job.id)
+        self._jobs_by_id[job.id] = stored
+        if stored.state is JobState.QUEUED:
+            # Failed before it was marked as being sent: nothing reached the provider.
+            self._release_slot(stored)
+            self._queued.pop(job.id, None)
+            await self._fail(
+                stored,
+                INTERNAL_ERROR,
+                "Something went wrong in the bot before this job was sent; nothing was sent.",
+            )
+        elif stored.state is JobState.SUBMITTING:
+            # The request may have left: handled as after a restart mid-submit.
+            self._release_slot(stored)
+            self._queued.pop(job.id, None)
+            if not self._clients[stored.provider].honours_idempotency:
+                await self._mark_uncertain(
+                    stored,
+                    "Something went wrong in the bot while sending this job, so it cannot tell "
+                    "whether the provider received it.",
+                )
+            elif stored.submit_attempts < self.config.max_submit_attempts:
+                # Resent later with the same Idempotency-Key: never a second task.
+                queued = await self._jobs.update(
+                    job.id, state=JobState.QUEUED, next_poll_at=now + delay
+                )
+                self._queued[job.id] = queued
+                self._jobs_by_id[job.id] = queued
+            else:
+                await self._fail(
+                    stored,
+                    INTERNAL_ERROR,
+                    "Something went wrong in the bot each time it sent this job.",
+                )
+        elif stored.state is JobState.RUNNING:
+            self._take_slot(stored)
+            elapsed = now - (stored.submitted_at or now)
+            expected = self._times.expected(stored.endpoint, stored.request)
+            if elapsed > self._times.deadline(expected):
+                await self._fail(
+                    stored,
+                    "ProviderTimeout",
+                    f"Timed out: still not finished after {round(elapsed / 60)} minutes.",
+                )
+            else:
+                self._schedule(job.id, now + delay, "poll")
+        else:  # finished (or uncertain), not delivered yet
+            self._release_slot(stored)
+            if step != "_deliver":
+                kind = (
+                    ProgressKind.UNCERTAIN
+                    if stored.state is JobState.UNCERTAIN
+                    else ProgressKind.FINISHED
+                )
+                await self._publish(Progress(stored, kind))
+            self._schedule(job.id, now + (delay if step == "_deliver" else 0.0), "deliver")
+
     # -- the steps -----------------------------------------------------------------------------
 
     async def _submit(self, job: Job, api_key: str, gate: RequestGate) -> None:
@@ -429,7 +689,7 @@ class JobEngine:
             submit_attempts=job.submit_attempts + 1,
         )
         if sending is None:  # cancelled meanwhile
-            self._active[job.owner_id] -= 1
+            self._release_slot(job)
             self._forget(job.id)
             return
         self._queued.pop(job.id, None)
@@ -440,11 +700,15 @@ class JobEngine:
         try:
             submission = await client.submit(request, api_key, sending.idempotency_key)
         except errors.SubmitOutcomeUnknownError as error:
-            self._active[job.owner_id] -= 1
+            self._release_slot(job)
             await self._mark_uncertain(sending, error.message)
             return
+        except errors.UnauthorizedError as error:
+            self._release_slot(job)
+            await self._reject_key(sending, error)
+            return
         except ProviderError as error:
-            self._active[job.owner_id] -= 1
+            self._release_slot(job)
             if error.retryable and sending.submit_attempts < self.config.max_submit_attempts:
                 await self._requeue(sending, error)
             else:
@@ -478,16 +742,23 @@ class JobEngine:
     async def _poll(self, job: Job, api_key: str, gate: RequestGate) -> None:
         assert job.remote_task_id is not None
         client = self._clients[job.provider].gated(gate)
+        asked_at = self._clock.now()
         try:
             state = await client.status(job.remote_task_id, api_key)
-        except (errors.NotFoundError, errors.UnauthorizedError) as error:
+        except errors.UnauthorizedError as error:
+            await self._reject_key(job, error)
+            return
+        except errors.NotFoundError as error:
             await self._fail(job, type(error).__name__, error.message)
             return
         except ProviderError as error:
             await self._poll_later(
                 job, max(error.retry_after or 0.0, self.config.plan.core_interval)
             )
+            if isinstance(error, _OUTAGES):
+                await self._publish_outage(job, asked_at)
             return
+        self._failing_since.pop(job.id, None)
         if state.status.finished:
             await self._finish(job, state)
             return
@@ -505,6 +776,21 @@ class JobEngine:
         await self._poll_later(job, self._times.next_poll_delay(elapsed, expected))
         await self._publish(
             Progress(self._jobs_by_id[job.id], ProgressKind.RUNNING, elapsed=elapsed)
+        )
+
+    async def _publish_outage(self, job: Job, asked_at: float) -> None:
+        """The provider failed a poll (after the client's retries); the job keeps going, and its
+        card says since when the provider has not been answering."""
+        since = self._failing_since.setdefault(job.id, asked_at)
+        now = self._clock.now()
+        log.warning("Job %d: %s failing its polls since %.0fs", job.id, job.provider, now - since)
+        await self._publish(
+            Progress(
+                self._jobs_by_id[job.id],
+                ProgressKind.RUNNING,
+                elapsed=now - (job.submitted_at or now),
+                failing_since=since,
+            )
         )
 
     async def _poll_later(self, job: Job, delay: float) -> None:
@@ -533,7 +819,7 @@ class JobEngine:
             error_message=state.error_message,
             raw_json=raw_json(state.raw),
         )
-        self._active[job.owner_id] -= 1
+        self._release_slot(job)
         if succeeded and job.submitted_at is not None:
             # It finished between the previous poll and this one: learn the midpoint, not the
             # moment we noticed, or every late notice would teach us to poll later still.
@@ -546,8 +832,7 @@ class JobEngine:
         await self._after_terminal(finished)
 
     async def _fail(self, job: Job, code: str, message: str) -> None:
-        if job.state in (JobState.RUNNING,):
-            self._active[job.owner_id] -= 1
+        self._release_slot(job)
         failed = await self._jobs.update(
             job.id,
             state=JobState.FAILED,
@@ -559,9 +844,14 @@ class JobEngine:
         await self._after_terminal(failed)
 
     async def _fail_unlinked(self, job: Job) -> None:
-        if job.state is JobState.RUNNING:
-            self._active[job.owner_id] -= 1
+        self._release_slot(job)
         self._queued.pop(job.id, None)
+        if (job.owner_id, job.provider) in self._rejected_keys:
+            # Its owner was told once already, when the provider refused the key.
+            await self._end_quietly(
+                job, KEY_REJECTED, f"Not sent: {job.provider} refused the key it was to use."
+            )
+            return
         if (job.owner_id, job.provider) in self._unreadable_keys:
             code = KEY_UNREADABLE
             message = f"The stored {job.provider} key can no longer be read by the bot."
@@ -575,6 +865,70 @@ class JobEngine:
             error_message=message,
         )
         await self._after_terminal(failed)
+
+    async def _reject_key(self, job: Job, error: ProviderError) -> None:
+        """The provider refused the key (401/403): nothing more is sent with it until its owner
+        links it again. ``job`` fails and its owner is told privately, once; the key's waiting
+        jobs end with the same advice on their cards; its running jobs are held."""
+        owner, provider = job.owner_id, job.provider
+        first = (owner, provider) not in self._rejected_keys
+        self._rejected_keys.add((owner, provider))
+        self._api_keys.pop((owner, provider), None)
+        if first:
+            log.warning(
+                "The provider refused the %s key of user %d; not used again until relinked",
+                provider,
+                owner,
+            )
+            try:
+                await self._keys.mark_rejected(owner, provider)
+            except Exception:  # still refused in memory until the next start
+                log.exception("Could not record that the %s key of %d was refused", provider, owner)
+            await self._fail(job, KEY_REJECTED, error.message)
+        elif job.state is JobState.RUNNING:
+            # Another poll with the same key was refused meanwhile: held like the rest.
+            self._schedule(job.id, self._clock.now() + REJECTED_KEY_RECHECK, "poll")
+        else:
+            await self._end_quietly(job, KEY_REJECTED, error.message)
+        waiting = [
+            j
+            for j in sorted(self._queued.values(), key=lambda j: j.id)
+            if (j.owner_id, j.provider) == (owner, provider) and j.id not in self._busy
+        ]
+        for other in waiting:
+            await self._end_quietly(
+                other, KEY_REJECTED, f"Not sent: {provider} refused the key it was to use."
+            )
+
+    async def _end_quietly(self, job: Job, code: str, message: str) -> None:
+        """Fail ``job``, shown on its card and kept for /jobs show, without telling the owner
+        again (they were told about the cause with another job)."""
+        self._release_slot(job)
+        self._queued.pop(job.id, None)
+        failed = await self._jobs.update(
+            job.id,
+            state=JobState.FAILED,
+            finished_at=self._clock.now(),
+            error_code=code,
+            error_message=message,
+        )
+        self._jobs_by_id[job.id] = failed
+        await self._publish(Progress(failed, ProgressKind.FINISHED))
+        await self._delivered(failed, DeliveryState.KEPT)
+
+    async def _hold_rejected(self, job: Job) -> None:
+        """A running job whose key was refused: nothing is sent with the key; it is polled again
+        once the key is linked again, and ends at its deadline if that never happens."""
+        now = self._clock.now()
+        elapsed = now - (job.submitted_at or now)
+        if elapsed > self._times.deadline(self._times.expected(job.endpoint, job.request)):
+            await self._end_quietly(
+                job,
+                KEY_REJECTED,
+                f"{job.provider} refused the key, so the result was never fetched.",
+            )
+            return
+        self._schedule(job.id, now + REJECTED_KEY_RECHECK, "poll")
 
     async def _mark_uncertain(self, job: Job, message: str) -> None:
         uncertain = await self._jobs.update(
@@ -590,6 +944,7 @@ class JobEngine:
         self._schedule(job.id, self._clock.now(), "deliver")
 
     async def _after_terminal(self, job: Job) -> None:
+        self._release_slot(job)
         self._jobs_by_id[job.id] = job
         await self._publish(Progress(job, ProgressKind.FINISHED))
         self._schedule(job.id, self._clock.now(), "deliver")

@@ -36,6 +36,9 @@ class Progress:
     queue_position: int | None = None
     #: Seconds since the provider accepted the job, for running jobs.
     elapsed: float | None = None
+    #: While the provider keeps failing this job's polls (5xx, no connection, unreadable
+    #: answers): when that began, on the clock of the job's timestamps. None once it answers.
+    failing_since: float | None = None
 
 
 class DeliveryPort(Protocol):

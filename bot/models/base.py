@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import types
 import typing
+import unicodedata
 from collections.abc import Mapping
 from typing import Annotated, Any, ClassVar, Literal, Self, Union, get_args, get_origin
 
@@ -14,6 +15,31 @@ from bot.models.problems import FieldFacts, InvalidParameters, Problem, problems
 
 #: A JSON boolean and nothing else: "yes" or 1 from a hand-built body is a mistake, not a flag.
 Flag = Annotated[bool, Field(strict=True)]
+
+#: Unicode categories that draw nothing on their own: separators (spaces, line breaks), controls,
+#: format characters (zero-width space/joiners, direction marks, BOM), surrogates, unassigned,
+#: and combining marks without a letter to sit on.
+_INVISIBLE_CATEGORIES = frozenset({"Zs", "Zl", "Zp", "Cc", "Cf", "Cs", "Cn", "Mn", "Me"})
+#: Letters and symbols that are drawn as blank space (Hangul fillers, the blank Braille pattern).
+_BLANK_GLYPHS = frozenset("\u115f\u1160\u3164\uffa0\u2800")
+
+
+def has_visible_character(text: str) -> bool:
+    """Whether ``text`` shows anything at all (not only spaces, invisible or control characters)."""
+    return any(
+        char not in _BLANK_GLYPHS and unicodedata.category(char) not in _INVISIBLE_CATEGORIES
+        for char in text
+    )
+
+
+def visible_prompt(value: str) -> str:
+    """Field validator for every prompt: something must be visible, or nothing can be generated."""
+    if not has_visible_character(value):
+        raise ValueError(
+            "must not be blank: it has no visible character (only spaces, invisible or "
+            "control characters)"
+        )
+    return value
 
 
 def _literal_values(annotation: Any) -> tuple[str, ...]:

@@ -10,7 +10,7 @@ from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import Field, field_validator
 
-from bot.models.base import Flag, ProviderRequest
+from bot.models.base import Flag, ProviderRequest, visible_prompt
 from bot.models.problems import Problem
 from bot.models.urls import PublicHttpsUrl
 
@@ -23,9 +23,8 @@ SEED_MIN, SEED_MAX = -1, 4_294_967_295
 
 
 def _non_blank(value: str) -> str:
-    if not value.strip():
-        raise ValueError("must not be blank")
-    return value
+    # Every endpoint's prompt goes through here (seedanceapi and seed2 import it).
+    return visible_prompt(value)
 
 
 def _duration_as_text(value: Any) -> Any:

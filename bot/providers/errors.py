@@ -33,7 +33,8 @@ class ProviderError(Exception):
         self.code = code
         self.retry_after = retry_after
         #: False when the request may have been processed although no answer arrived. A submit
-        #: with an unknown outcome must not be repeated on an API without idempotency keys.
+        #: with an unknown outcome must not be repeated on an API without idempotency keys; such
+        #: a submit is repeated only on proof that no task exists (``http.proves_no_task``).
         self.outcome_known = outcome_known
 
     def __str__(self) -> str:
@@ -96,8 +97,9 @@ class SubmitOutcomeUnknownError(ProviderError):
     """
 
     advice = (
-        "The provider did not confirm the request. It may still be generating; check your "
-        "dashboard before retrying so you are not charged twice."
+        "The provider did not confirm the request. It may still be generating, and it may have "
+        "been charged: check your dashboard at the provider before sending it again, so you are "
+        "not charged twice."
     )
 
 

@@ -26,6 +26,7 @@ from bot.providers.errors import (
 )
 from bot.providers.retry import RetryPolicy, parse_retry_after
 from bot.providers.state import CostEstimate, KeyCheck, Submission, TaskState, TaskStatus
+from bot.redaction import redact, without_secrets
 
 log = logging.getLogger(__name__)
 
@@ -49,9 +50,21 @@ _GATEWAY_STATUSES = frozenset({502, 504})
 _MAX_BODY_BYTES = 2 * 1024 * 1024
 
 
+def proves_no_task(error: ProviderError) -> bool:
+    """Whether a failed submit certainly created nothing, so even an API without idempotency
+    keys may be sent it again: the connection was refused before the request left, or a 429.
+
+    A 5xx proves nothing (a server may fail after creating and charging the task), nor does a
+    timeout, a dropped connection or an unreadable answer.
+    """
+    if isinstance(error, RateLimitedError):
+        return True
+    return isinstance(error, ConnectionFailedError) and error.outcome_known
+
+
 def scrub(text: str, secret: str) -> str:
-    """Remove an API key from text that came back from the provider."""
-    return text.replace(secret, "***") if secret else text
+    """Remove an API key, and every key-shaped string, from text that came from the provider."""
+    return redact(text, (secret,))
 
 
 def versioned_base_url(base_url: str, version_path: str) -> str:
@@ -214,7 +227,10 @@ class ProviderClient(ABC):
             raise TypeError(f"{type(request).__name__} is not served by {self.provider}")
 
     def _error(self, cls: type[ProviderError], message: str, **kwargs: Any) -> ProviderError:
-        return cls(message, provider=self.provider.value, **kwargs)
+        # The message and code may quote the provider's answer: nothing key-shaped gets through.
+        if isinstance(kwargs.get("code"), str):
+            kwargs["code"] = redact(kwargs["code"])
+        return cls(redact(message), provider=self.provider.value, **kwargs)
 
     async def _call(
         self,
@@ -231,8 +247,9 @@ class ProviderClient(ABC):
         """Send one logical request, retrying transient failures; return the decoded JSON.
 
         ``replay_safe`` is False for a submit the API cannot deduplicate: such a request is only
-        repeated when the failure proves nothing was processed (refused connection, 429, 500,
-        503). When the outcome is unknown it raises :class:`SubmitOutcomeUnknownError`.
+        repeated when the answer proves no task exists (:func:`proves_no_task`: a refused
+        connection or a 429). A documented refusal (400, 401, 402, 403) surfaces as itself; any
+        other failure, every 5xx included, raises :class:`SubmitOutcomeUnknownError`.
 
         ``key_check`` reads each raw answer first; a verdict it finds is returned as is.
         """
@@ -250,7 +267,9 @@ class ProviderClient(ABC):
                 self._count(error)
                 if self._gate is not None and isinstance(error, RateLimitedError):
                     self._gate.rate_limited(error.retry_after)
-                if not replay_safe and not error.outcome_known:
+                if not replay_safe and (
+                    not error.outcome_known or (error.retryable and not proves_no_task(error))
+                ):
                     raise self._error(
                         SubmitOutcomeUnknownError,
                         f"no confirmation after sending ({error.message})",
@@ -319,7 +338,9 @@ class ProviderClient(ABC):
             raise self._error(
                 ConnectionFailedError, f"{what} before an answer arrived", outcome_known=False
             ) from exc
-        payload = self._decode(raw, status, api_key)
+        # The caller's key never gets past this point, whatever field of the answer quotes it
+        # (key-shaped strings in texts are masked by _error and by TaskState itself).
+        payload = without_secrets(self._decode(raw, status, api_key), (api_key,))
         if key_check is not None:
             verdict = key_check(status, payload)
             if verdict is not None:

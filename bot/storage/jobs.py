@@ -27,7 +27,7 @@ _UPDATABLE = frozenset(
         "finished_at", "delivered_at", "next_poll_at", "submit_attempts", "poll_count",
         "delivery_attempts", "next_delivery_at", "delivery_state", "video_url",
         "image_urls_json", "last_frame_url", "seed", "credits_charged", "credits_refunded",
-        "error_code", "error_message", "raw_json", "idempotency_key",
+        "error_code", "error_message", "raw_json", "idempotency_key", "request_json",
     }
 )  # fmt: skip
 
@@ -107,7 +107,7 @@ class JobStore:
                     destination.message_id,
                     provider,
                     endpoint,
-                    json.dumps(request, separators=(",", ":"), sort_keys=True),
+                    request_json(request),
                     new_idempotency_key(),
                     JobState.QUEUED.value,
                     now,
@@ -235,6 +235,10 @@ class JobStore:
 
 def image_urls_json(urls: Iterable[str]) -> str:
     return json.dumps(list(urls))
+
+
+def request_json(request: dict[str, Any]) -> str:
+    return json.dumps(request, separators=(",", ":"), sort_keys=True)
 
 
 def raw_json(raw: dict[str, Any] | None) -> str | None:

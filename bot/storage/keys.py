@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 import aiosqlite
 
-from bot.storage.crypto import KeyCipher
+from bot.storage.crypto import KeyCipher, KeyDecryptionError
 from bot.storage.database import Database
 from bot.storage.records import LinkedKey
 
@@ -39,6 +39,7 @@ class ApiKeyStore:
             created_at=row["created_at"],
             updated_at=row["updated_at"],
             readable=self._cipher.can_decrypt(row["ciphertext"]),
+            rejected_at=row["rejected_at"],
         )
 
     async def link(
@@ -56,7 +57,8 @@ class ApiKeyStore:
                     ciphertext = excluded.ciphertext,
                     fingerprint = excluded.fingerprint,
                     verified_at = excluded.verified_at,
-                    updated_at = excluded.updated_at
+                    updated_at = excluded.updated_at,
+                    rejected_at = NULL
                 """,
                 (
                     user_id,
@@ -101,6 +103,15 @@ class ApiKeyStore:
                 (self._clock(), user_id, provider),
             )
 
+    async def mark_rejected(self, user_id: int, provider: str) -> bool:
+        """The provider answered this key 401/403: remember it until the key is linked again."""
+        async with self._db.write() as connection:
+            cursor = await connection.execute(
+                "UPDATE api_keys SET rejected_at = ? WHERE user_id = ? AND provider = ?",
+                (self._clock(), user_id, provider),
+            )
+            return cursor.rowcount > 0
+
     async def unlink(self, user_id: int, provider: str) -> bool:
         async with self._db.write() as connection:
             cursor = await connection.execute(
@@ -113,6 +124,21 @@ class ApiKeyStore:
         async with self._db.connection.execute("SELECT ciphertext FROM api_keys") as cursor:
             rows = list(await cursor.fetchall())
         return sum(not self._cipher.can_decrypt(row["ciphertext"]) for row in rows), len(rows)
+
+    async def readable_keys(self) -> list[str]:
+        """Every stored key the configured secret(s) can decrypt, for the log redactor at start-up.
+
+        Never log or display the result. Keys no configured secret can read are skipped.
+        """
+        async with self._db.connection.execute("SELECT ciphertext FROM api_keys") as cursor:
+            rows = list(await cursor.fetchall())
+        keys = []
+        for row in rows:
+            try:
+                keys.append(self._cipher.decrypt(row["ciphertext"]))
+            except KeyDecryptionError:
+                continue
+        return keys
 
     async def rotate(self) -> int:
         """Re-encrypt every key still under an older secret; returns how many changed.

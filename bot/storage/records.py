@@ -61,6 +61,12 @@ class LinkedKey:
     updated_at: float
     #: False when the configured secret cannot decrypt it (the secret changed or was lost).
     readable: bool = True
+    #: When the provider answered it 401/403; nothing is sent with it until it is linked again.
+    rejected_at: float | None = None
+
+    @property
+    def rejected(self) -> bool:
+        return self.rejected_at is not None
 
     @property
     def masked(self) -> str:

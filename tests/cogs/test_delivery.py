@@ -23,6 +23,7 @@ from aiohttp import web
 from bot.app import SeedanceBot
 from bot.jobs import DeliveryOutcome, EngineConfig, JobEngine, Progress, ProgressKind, ScaledClock
 from bot.models import Provider, Seed2Request, Seedance2Request
+from bot.net import Downloader
 from bot.providers import Seedance2AIClient
 from bot.storage import Destination, Job, JobState
 from cogs._cards import LinkReason, Media, message_texts, result_job_id, result_text
@@ -38,6 +39,7 @@ from tests.discord import fixtures as discord_fixtures
 from tests.discord.fake import FakeDiscord
 from tests.discord.fixtures import MakeSeedanceBot
 from tests.discord.payloads import Payload, thread_payload
+from tests.fakes.downloads import loopback_downloader
 from tests.fakes.seedance2ai import FakeSeedance2AI
 
 MiB = 1024 * 1024
@@ -388,14 +390,19 @@ class Scene:
 
 
 @pytest.fixture
-async def scene(discord_fake: FakeDiscord, make_seedance_bot: MakeSeedanceBot) -> Scene:
+async def scene(
+    discord_fake: FakeDiscord, make_seedance_bot: MakeSeedanceBot
+) -> AsyncIterator[Scene]:
     bot = await make_seedance_bot()
     clock = ManualClock()
-    delivery = DiscordDelivery(bot, clock=clock, sleep=clock.sleep)
+    delivery = DiscordDelivery(
+        bot, clock=clock, sleep=clock.sleep, downloader=loopback_downloader(bot.settings)
+    )
     card = discord_fake.world.post_message(
         discord_fake.text_channel["id"], {"embeds": [{"title": "Preparing…"}]}, []
     )
-    return Scene(bot, discord_fake, delivery, clock, card, discord_fake.member_user)
+    yield Scene(bot, discord_fake, delivery, clock, card, discord_fake.member_user)
+    await delivery.aclose()
 
 
 def files_in(directory: Path) -> list[Path]:
@@ -566,10 +573,88 @@ async def test_a_batch_of_images_arrives_in_one_message(scene: Scene, media: Med
     assert len(scene.fake.requests_to("POST", MESSAGES)) == 1
 
 
+def image_job(scene: Scene, urls: tuple[str, ...], batch_count: int, **changes: Any) -> Job:
+    request = {"prompt": "Foxes", "type": "text-to-image", "resolution": "1K", "aspect_ratio": "1:1", "batch_count": batch_count}  # fmt: skip
+    return scene.job(
+        endpoint="gpt-image-2", video_url=None, image_urls=urls, seed=None, request=request,
+        **changes,
+    )  # fmt: skip
+
+
+async def test_twelve_results_post_as_ten_files_then_two(scene: Scene, media: MediaServer) -> None:
+    """Discord takes 10 files a message: the rest follow in another one, none is dropped."""
+    urls = tuple(media.add(f"img{i}.png", 500 + i, "image/png") for i in range(12))
+    job = image_job(scene, urls, batch_count=12)
+
+    assert await scene.delivery.deliver(job, repeat=False) is DeliveryOutcome.DELIVERED
+
+    first, second = scene.posted(scene.fake.text_channel)
+    assert first["content"] == f"<@{scene.owner['id']}> your 12 images are ready."
+    assert result_job_id(discord.Embed.from_dict(first["embeds"][0])) == 12
+    names = [f.filename for f in scene.fake.files_of(first) + scene.fake.files_of(second)]
+    assert names == [f"job-12-{i}.png" for i in range(1, 13)]
+    assert len(scene.fake.files_of(first)) == 10
+    data = [f.data for f in scene.fake.files_of(first) + scene.fake.files_of(second)]
+    assert data == [media.files[f"img{i}.png"].data for i in range(12)]
+    [_, more] = scene.fake.requests_to("POST", MESSAGES)
+    assert more.json["allowed_mentions"]["parse"] == []
+    assert not more.json["allowed_mentions"].get("users")
+    assert_bot_token_only(scene.fake)
+
+
+async def test_only_as_many_results_as_were_paid_for_are_fetched(
+    scene: Scene, media: MediaServer
+) -> None:
+    urls = tuple(media.add(f"img{i}.png", 700 + i, "image/png") for i in range(5))
+    job = image_job(scene, urls, batch_count=3)
+
+    assert await scene.delivery.deliver(job, repeat=False) is DeliveryOutcome.DELIVERED
+
+    [message] = scene.posted(scene.fake.text_channel)
+    assert message["content"] == f"<@{scene.owner['id']}> your 3 images are ready."
+    assert len(scene.fake.files_of(message)) == 3
+    assert [media.files[f"img{i}.png"].requests for i in range(5)] == [1, 1, 1, 0, 0]
+    assert urls[3] not in str(message)
+    assert urls[4] not in str(message)
+
+    # A video job is one video: images beside it are not fetched either.
+    video = media.add("clip.mp4", 2000, "video/mp4")
+    extra = media.add("extra.png", 900, "image/png")
+    await scene.delivery.deliver(
+        scene.job(id=13, video_url=video, image_urls=(extra,)), repeat=False
+    )
+    [_, clip] = scene.posted(scene.fake.text_channel)
+    assert [f.filename for f in scene.fake.files_of(clip)] == ["job-13.mp4"]
+    assert media.files["extra.png"].requests == 0
+
+
+async def test_results_on_private_addresses_or_plain_http_are_never_fetched(
+    scene: Scene, media: MediaServer
+) -> None:
+    """The bot as deployed (default settings): a result URL pointing into the bot's own network
+    is posted as a link, never downloaded and re-posted (8.4)."""
+    # The production download path, from the default settings (no http, public hosts only).
+    production = scene.bot.settings.model_copy(update={"allow_http_downloads": False})
+    strict = DiscordDelivery(scene.bot, downloader=Downloader.from_settings(production))
+    local = media.add("secret.png", 1000, "image/png")
+    urls = (local, "https://169.254.169.254/latest/meta-data/iam.png", "https://10.1.2.3/x.png")
+    job = image_job(scene, urls, batch_count=3)
+    try:
+        assert await strict.deliver(job, repeat=False) is DeliveryOutcome.DELIVERED
+    finally:
+        await strict.aclose()
+
+    [message] = scene.posted(scene.fake.text_channel)
+    assert message["attachments"] == []
+    assert media.files["secret.png"].requests == 0
+    assert (
+        "I could not download image 1 from the provider, so here is its link" in message["content"]
+    )
+
+
 async def test_files_too_large_together_become_links(scene: Scene, media: MediaServer) -> None:
     urls = tuple(media.add(f"big{i}.png", 4 * MiB, "image/png") for i in range(2))
-    job = scene.job(endpoint="nano-banana-pro", video_url=None, image_urls=urls,
-                    request={"prompt": "Two moons", "type": "text-to-image"})  # fmt: skip
+    job = image_job(scene, urls, batch_count=2)
     scene.fake.fail("POST", MESSAGES, status=413, code=40005, message="Request entity too large")
 
     assert await scene.delivery.deliver(job, repeat=False) is DeliveryOutcome.DELIVERED
@@ -588,9 +673,11 @@ async def test_a_failure_posts_the_mapped_error_in_the_same_place(scene: Scene) 
         await scene.card_message(), scene.job(), channel=scene.bot.get_channel(scene.channel_id)
     )
     assert thread_id is not None
+    # (An empty balance is not posted here: it goes to the owner privately, see
+    # tests/cogs/test_uncertain_and_private.py.)
     job = scene.job(
         state=JobState.FAILED, video_url=None, seed=None, credits_charged=30, credits_refunded=30,
-        error_code="InsufficientCreditsError", error_message="balance is 0",
+        error_code="InvalidRequestError", error_message="video_url could not be probed",
     )  # fmt: skip
     job = replace(job, destination=replace(job.destination, thread_id=thread_id))
 
@@ -599,8 +686,8 @@ async def test_a_failure_posts_the_mapped_error_in_the_same_place(scene: Scene) 
     [message] = scene.posted(thread_id)
     assert message["content"] == (
         f"<@{scene.owner['id']}> job #12 failed.\n"
-        "Your credit balance at the provider is empty. Top up, then try again.\n"
-        "-# seedance2ai: balance is 0"
+        "The provider refused these parameters. Change them and try again.\n"
+        "-# seedance2ai: video_url could not be probed"
     )
     embed = message["embeds"][0]
     assert embed["title"] == "Seedance 2 (seedance2ai) · failed"
@@ -619,8 +706,12 @@ async def test_an_uncertain_job_says_what_to_do(scene: Scene) -> None:
 
     [message] = scene.posted(scene.fake.text_channel)
     content = message["content"]
-    assert content.startswith(f"<@{scene.owner['id']}> the provider did not confirm job #12")
-    assert "check your dashboard before retrying so you are not charged twice" in content
+    assert content.startswith(
+        f"<@{scene.owner['id']}> job #12 was sent to seedance2ai.io, but no confirmation came back"
+    )
+    assert "it may have been charged" in content
+    assert "your dashboard at https://seedance2ai.io" in content
+    assert "press **Send again**" in content
     assert "The connection dropped while sending." in content
     assert message["embeds"][0]["title"] == "Seedance 2 (seedance2ai) · not confirmed"
 

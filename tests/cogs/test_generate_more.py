@@ -47,6 +47,7 @@ SEED2_KEY = "sk-s2-generate-more-alice-01"
 SEEDANCEAPI_KEY = "sk-generate-more-alice-000001"
 PROMPT = "A paper boat drifting down a rain gutter at dusk, close tracking shot"
 PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4
+MP4 = b"\x00\x00\x00\x18ftypmp42" + bytes(range(64))
 FAST = EngineConfig(
     plan=PollPlan(first_fraction=0.0, interval=0.05, core_interval=0.05, tail_interval=0.05),
     delivery_retry_delay=0.05,
@@ -79,26 +80,6 @@ async def seed2() -> AsyncIterator[FakeSeed2]:
 
 
 Start = Callable[[], Any]
-#: Where the seedance2ai fake says its image results live (https, as the client requires).
-PROVIDER_CDN = "https://cdn.seedance2ai.test"
-
-
-class ProviderCdnSession:
-    """``bot.session`` with a provider's https CDN answered by its local fake (the HTTP edge
-    result downloads go through); everything else passes to the real session."""
-
-    def __init__(self, session: aiohttp.ClientSession, hosts: dict[str, str]) -> None:
-        self._session = session
-        self._hosts = hosts
-
-    def get(self, url: str, **options: Any) -> Any:
-        for public, local in self._hosts.items():
-            if url.startswith(public + "/"):
-                url = local + url.removeprefix(public)
-        return self._session.get(url, **options)
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._session, name)
 
 
 @pytest.fixture
@@ -377,17 +358,159 @@ async def test_a_start_frame_is_kept_on_the_card_and_a_re_roll_days_later_uses_f
     discord_fake.cdn.expire_signatures()
     assert not discord_fake.cdn.is_valid(first.request["image_url"])
     again = await start()
+    downloads = len(discord_fake.cdn.fetched)
     await dispatch(again, click(discord_fake, post, "Re-roll"))
 
     newest = (await jobs_of(again, alice(discord_fake)))[-1]
     assert newest.id != first.id
+    # The file on the first card, fetched under a new signature, copied onto the new card.
+    [copied] = discord_fake.cdn.fetched[downloads:]
+    assert path_of(copied) == path_of(first.request["image_url"])
+    assert copied != first.request["image_url"]
     refreshed = newest.request["image_url"]
-    assert path_of(refreshed) == path_of(kept["url"])  # the same file on the first card...
-    assert refreshed != first.request["image_url"]  # ...under a new signature
+    [kept_again] = discord_fake.world.messages[str(newest.destination.message_id)]["attachments"]
+    assert refreshed == kept_again["url"]
     assert discord_fake.cdn.is_valid(refreshed)
     assert await discord_fake.cdn.get(refreshed) == PNG
     await discord_fake.wait_for(lambda: len(seedance2ai.posts()) == 2, within=10.0)
     assert seedance2ai.posts()[1].body["image_url"] == refreshed
+
+
+def result_of(fake: CdnFakeDiscord, job: Job) -> Payload | None:
+    """The result message posted for ``job`` (the one whose buttons carry its id), if any."""
+    return next(
+        (m for m in fake.world.messages.values()
+         if any(custom_id.endswith(f":{job.id}") for custom_id in buttons(m).values())),
+        None,
+    )  # fmt: skip
+
+
+def public_messages(fake: CdnFakeDiscord) -> list[Payload]:
+    return [m for m in fake.world.messages.values() if not m["flags"] & EPHEMERAL]
+
+
+async def test_a_re_roll_of_a_re_roll_days_later_sends_the_provider_only_fresh_links(
+    discord_fake: CdnFakeDiscord, start: Start, seedance2ai: FakeSeedance2AI
+) -> None:
+    bot = await start()
+    await bot.keys.link(alice(discord_fake), "seedance2ai", KEY)
+    cdn = discord_fake.cdn
+    ask = video(
+        discord_fake, prompt=PROMPT, model="seedance2",
+        start_frame=cdn.attachment("first.png", PNG),
+        end_frame=cdn.attachment("last.png", PNG[::-1]),
+    )  # fmt: skip
+    await dispatch(bot, ask)
+    [first] = await bot.jobs.recent_for_user(alice(discord_fake))
+    post = await delivered_post(discord_fake, str(first.destination.thread_id))
+
+    # The next day, a re-roll; its result is posted in turn.
+    cdn.expire_signatures()
+    await dispatch(bot, click(discord_fake, post, "Re-roll"))
+    second = (await jobs_of(bot, alice(discord_fake)))[-1]
+    assert second.id != first.id
+    second_post = await discord_fake.wait_for(lambda: result_of(discord_fake, second), within=10.0)
+    await bot.close()
+
+    # Days later, in a new process: the re-roll of the re-roll.
+    cdn.expire_signatures()
+    again = await start()
+    await dispatch(again, click(discord_fake, second_post, "Re-roll"))
+
+    third = (await jobs_of(again, alice(discord_fake)))[-1]
+    assert third.id != second.id
+    await discord_fake.wait_for(lambda: len(seedance2ai.posts()) == 3, within=10.0)
+    sent = seedance2ai.posts()[2].body
+    assert cdn.is_valid(sent["image_url"]), sent["image_url"]
+    assert cdn.is_valid(sent["end_image_url"]), sent["end_image_url"]
+    assert await cdn.get(sent["image_url"]) == PNG
+    assert await cdn.get(sent["end_image_url"]) == PNG[::-1]
+    # Every card of the chain keeps its own copy of the inputs, so the chain can go on.
+    for job in (second, third):
+        card = discord_fake.world.messages[str(job.destination.message_id)]
+        assert [f.data for f in discord_fake.files_of(card)] == [PNG, PNG[::-1]]
+
+
+async def test_send_again_days_later_sends_the_provider_fresh_links(
+    discord_fake: CdnFakeDiscord, start: Start, seed2: FakeSeed2
+) -> None:
+    bot = await start()
+    await bot.keys.link(alice(discord_fake), "seed2", SEED2_KEY)
+    cdn = discord_fake.cdn
+    seed2.inject(Fault("drop_after", method="POST"))
+    ask = video(
+        discord_fake, prompt="@image_file_1 dances", model="seed2-fast",
+        start_frame=cdn.attachment("dancer.png", PNG),
+        reference_1=cdn.attachment("moves.mp4", MP4, content_type="video/mp4"),
+    )  # fmt: skip
+    await dispatch(bot, ask)
+    [job] = await bot.jobs.recent_for_user(alice(discord_fake))
+    await settled(bot, job.id, JobState.UNCERTAIN)
+    post = await delivered_post(discord_fake, str(job.destination.thread_id))
+    await bot.close()
+
+    # Days later the owner decides to send it again.
+    cdn.expire_signatures()
+    again = await start()
+    await dispatch(again, click(discord_fake, post, "Send again"))
+
+    await settled(again, job.id, JobState.SUCCEEDED, JobState.DELIVERED)
+    assert len(seed2.posts()) == 2
+    sent = seed2.posts()[1].body
+    for url in sent["image_files"] + sent["video_files"]:
+        assert cdn.is_valid(url), url
+    assert [await cdn.get(url) for url in sent["image_files"]] == [PNG]
+    assert [await cdn.get(url) for url in sent["video_files"]] == [MP4]
+
+
+@pytest.mark.parametrize("button", ["Re-roll", "Send again"])
+async def test_an_input_whose_card_was_deleted_is_refused_privately_before_anything_is_sent(
+    discord_fake: CdnFakeDiscord,
+    start: Start,
+    seedance2ai: FakeSeedance2AI,
+    seed2: FakeSeed2,
+    button: str,
+) -> None:
+    bot = await start()
+    frame = discord_fake.cdn.attachment("frame.png", PNG)
+    provider: FakeSeedance2AI | FakeSeed2
+    if button == "Re-roll":
+        provider = seedance2ai
+        await bot.keys.link(alice(discord_fake), "seedance2ai", KEY)
+        ask = video(discord_fake, prompt=PROMPT, model="seedance2", start_frame=frame)
+    else:
+        provider = seed2
+        await bot.keys.link(alice(discord_fake), "seed2", SEED2_KEY)
+        seed2.inject(Fault("drop_after", method="POST"))
+        ask = video(discord_fake, prompt=PROMPT, model="seed2-fast", start_frame=frame)
+    await dispatch(bot, ask)
+    [job] = await bot.jobs.recent_for_user(alice(discord_fake))
+    post = await delivered_post(discord_fake, str(job.destination.thread_id))
+    before = await settled(bot, job.id, JobState.DELIVERED, JobState.UNCERTAIN)
+    # Someone deleted the status card, and with it the only copy of the input; days pass.
+    card = discord_fake.original_response(ask)
+    assert card is not None
+    del discord_fake.world.messages[card["id"]]
+    discord_fake.cdn.expire_signatures()
+    posts, public = len(provider.posts()), len(public_messages(discord_fake))
+
+    press = click(discord_fake, post, button)
+    await dispatch(bot, press)
+
+    [answer] = ephemeral_answers(discord_fake, press)
+    # Named as the member knows it: what it was for (seed2 lists it among its images) and its file.
+    assert ("the start frame `frame.png`" if button == "Re-roll" else "the image `frame.png`") in (
+        answer
+    )
+    assert "deleted" in answer
+    assert "nothing was charged" in answer.lower()
+    assert [j.id for j in await bot.jobs.recent_for_user(alice(discord_fake))] == [job.id]
+    after = await bot.jobs.get(job.id)
+    assert after is not None
+    assert (after.state, after.idempotency_key) == (before.state, before.idempotency_key)
+    await asyncio.sleep(0.3)  # a queued job would have been sent by now
+    assert len(provider.posts()) == posts
+    assert len(public_messages(discord_fake)) == public  # no card, no "thinking..."
 
 
 async def test_seed2_gets_the_start_frame_first_and_references_sorted_by_content_type(
@@ -489,7 +612,8 @@ async def test_extend_continues_a_seedance_2_clip_from_the_uploaded_file(
 
     third = (await jobs_of(again, alice(discord_fake)))[-1]
     [refreshed] = third.request["media_urls"]
-    assert path_of(refreshed) == path_of(source)
+    [kept_again] = discord_fake.world.messages[str(third.destination.message_id)]["attachments"]
+    assert refreshed == kept_again["url"]  # copied from the extension's card onto the new one
     assert discord_fake.cdn.is_valid(refreshed)
     assert await discord_fake.cdn.get(refreshed) == clip_file.data
 
@@ -499,10 +623,9 @@ async def test_animate_turns_an_image_result_into_the_start_frame_of_a_video(
 ) -> None:
     bot = await start()
     await bot.keys.link(alice(discord_fake), "seedance2ai", KEY)  # images and video
-    # Image links must be https (the client ignores others): the provider's CDN, served locally.
-    seedance2ai.image_output = {"image_urls": [f"{PROVIDER_CDN}/kite.png"]}
+    # The result image, served by the fake (the test bot may download from it: see fixtures).
+    seedance2ai.image_output = {"image_urls": [f"{seedance2ai.root_url}/media/kite.png"]}
     seedance2ai.media["kite.png"] = PNG
-    bot.session = ProviderCdnSession(bot.session, {PROVIDER_CDN: seedance2ai.root_url + "/media"})
     ask = image(discord_fake, prompt="A red kite over green hills", model="gpt-image-2")
     await dispatch(bot, ask)
     [picture] = await bot.jobs.recent_for_user(alice(discord_fake))

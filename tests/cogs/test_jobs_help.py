@@ -453,7 +453,8 @@ async def test_show_a_failure_explains_it(scene: Scene) -> None:
     message = await scene.answer(scene.command("jobs", "show", id=scene.jobs["failed"].id))
 
     job = scene.jobs["failed"]
-    assert message["content"].startswith(f"Job #{job.id} failed.")
+    # An empty balance: the job never started.
+    assert message["content"].startswith(f"Job #{job.id} could not be started.")
     assert errors.InsufficientCreditsError.advice in message["content"]
     assert "Not enough credits" in message["content"]
     [embed] = message["embeds"]

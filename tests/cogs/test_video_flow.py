@@ -136,6 +136,34 @@ async def test_a_video_from_command_to_the_file_in_its_thread(
     assert provider.total_charged() == 30
 
 
+async def test_an_image_batch_of_three_is_charged_three_and_posts_three_files(
+    discord_fake: FakeDiscord, start: Any, provider: FakeSeedance2AI
+) -> None:
+    """`/image model:gpt-image-2 batch_count:3`: every image paid for is delivered (8.2)."""
+    bot = await start()
+    member = int(discord_fake.member_user["id"])
+    await bot.keys.link(member, "seedance2ai", KEY)
+    ask = slash_command_interaction(
+        "image", options={"prompt": "Three red foxes in fresh snow", "model": "gpt-image-2", "batch_count": 3},
+        channel=discord_fake.text_channel, user=discord_fake.member_user,
+    )  # fmt: skip
+
+    await dispatch(bot, ask)
+
+    [thread] = discord_fake.threads_of(discord_fake.text_channel)
+    post = await discord_fake.wait_for(
+        lambda: next((m for m in discord_fake.messages_in(thread) if discord_fake.files_of(m)), None),
+        within=10.0,
+    )  # fmt: skip
+    [job] = await bot.jobs.recent_for_user(member)
+    task_id = next(iter(provider.tasks))
+    files = discord_fake.files_of(post)
+    assert [f.filename for f in files] == [f"job-{job.id}-{i}.png" for i in (1, 2, 3)]
+    assert [f.data for f in files] == [provider.media[f"{task_id}-{i}.png"] for i in range(3)]
+    assert post["content"] == f"<@{member}> your 3 images are ready."
+    assert provider.total_charged() == 3 * 6
+
+
 async def test_an_impossible_combination_is_refused_before_any_job(
     discord_fake: FakeDiscord, start: Any, provider: FakeSeedance2AI
 ) -> None:

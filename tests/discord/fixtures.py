@@ -26,6 +26,7 @@ from bot.storage import Database, KeyCipher
 from tests.discord.fake import FakeDiscord
 from tests.discord.harness import start_bot, stop_bot
 from tests.discord.payloads import BOT_TOKEN
+from tests.fakes.downloads import loopback_downloader
 
 #: Nothing listens on the discard port: a provider call nobody set up fails at once, offline.
 UNREACHABLE_URL = "http://127.0.0.1:9"
@@ -86,6 +87,8 @@ def seedance_settings(tmp_path: Path, **overrides: Any) -> Settings:
         "seedance2ai_base_url": UNREACHABLE_URL,
         "seedanceapi_base_url": UNREACHABLE_URL,
         "seed2_base_url": UNREACHABLE_URL,
+        # The fakes serve result files over http (see ``make_seedance_bot``).
+        "allow_http_downloads": True,
         **overrides,
     }
     return Settings(_env_file=None, **values)
@@ -100,7 +103,8 @@ async def make_seedance_bot(
     Every part can be given; by default the settings come from :func:`seedance_settings`, each
     bot gets its own connection to the same SQLite file (so a second call is a restart), the
     key cipher uses the settings' secret, and the provider clients point at an address where
-    nothing listens. Other keyword arguments (``engine_config=...``) go to ``SeedanceBot``.
+    nothing listens; result files may be downloaded from loopback over http (the local fakes),
+    which the bot as deployed never does. Other keyword arguments (``engine_config=...``) go to ``SeedanceBot``.
     """
     async with aiohttp.ClientSession() as session:
         opened: list[Database] = []
@@ -132,6 +136,8 @@ async def make_seedance_bot(
                 cipher=cipher,
                 **bot_options,
             )
+            # Result files come from the local fakes on 127.0.0.1, which production refuses.
+            bot.delivery.downloader = loopback_downloader(settings)
             await make_bot(bot, extensions=extensions)
             bots.append(bot)
             return bot

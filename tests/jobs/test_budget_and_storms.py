@@ -1,11 +1,15 @@
-"""Many jobs on one key stay inside the provider's limit; storms of 429/503 are ridden out."""
+"""Many jobs on one key stay inside the provider's limit; storms of 429s and of 503s on polls
+are ridden out."""
 
 from __future__ import annotations
 
 import dataclasses
 
+import pytest
+
 from bot.jobs.budget import RequestBudget
 from bot.jobs.clock import Clock, ScaledClock
+from bot.models import InvalidParameters, Seed2Request
 from bot.storage import JobState
 from tests.fakes.base import Fault
 from tests.jobs.conftest import REQUESTS, Harness
@@ -46,7 +50,9 @@ def test_a_429_pauses_the_key_and_shrinks_its_budget_for_a_while() -> None:
 
 
 async def test_a_hundred_jobs_on_one_key_never_exceed_its_limit(harness: Harness) -> None:
-    harness.config = dataclasses.replace(harness.config, max_running_per_user=100)
+    harness.config = dataclasses.replace(
+        harness.config, max_running_per_user=100, max_waiting_per_user=100
+    )
     # Slower simulated time here: the fake's window is 0.6 s of real time, so event-loop
     # jitter is small next to it, as network jitter is next to a real 60 s window.
     harness.clock = ScaledClock(100.0)
@@ -85,10 +91,13 @@ async def test_a_storm_of_429s_is_ridden_out_with_one_charge_per_job(harness: Ha
     assert all(job.video_url for job in finished)
 
 
-async def test_a_storm_of_503s_is_ridden_out_with_one_charge_per_job(harness: Harness) -> None:
+async def test_a_storm_of_503s_on_polls_is_ridden_out_with_one_charge_per_job(
+    harness: Harness,
+) -> None:
+    # Only polls: a 503 to a submit on this API makes the job uncertain (test_uncertain_submits).
     fake = harness.fakes["seedanceapi"]
     busy = fake.error_body(503, "INTERNAL_ERROR", "busy")
-    fake.inject(*[Fault("respond", status=503, body=busy) for _ in range(15)])
+    fake.inject(*[Fault("respond", status=503, body=busy, method="GET") for _ in range(15)])
     engine = await harness.start()
     await harness.link(7, "seedanceapi")
     jobs = [await engine.enqueue(owner_id=7, request=REQUESTS["seedanceapi"]) for _ in range(3)]
@@ -127,3 +136,27 @@ async def test_an_uncertain_submit_is_never_resent_until_the_owner_asks(harness:
     assert len(posts) == 2
     assert posts[0].headers["Idempotency-Key"] != posts[1].headers["Idempotency-Key"]
     assert done.video_url is not None
+
+
+async def test_send_again_can_replace_the_request_with_fresh_input_links(harness: Harness) -> None:
+    fake = harness.fakes["seed2"]
+    fake.inject(Fault("drop_after", method="POST"))
+    engine = await harness.start()
+    await harness.link(7, "seed2")
+    old = "https://cdn.discordapp.com/attachments/1/2/cat.png?ex=1&is=0&hm=old"
+    request = {"prompt": "@image_file_1 plays piano", "image_files": [old]}
+    job = await engine.enqueue(owner_id=7, request=Seed2Request.parse(request))
+    await harness.wait_state(job.id, JobState.UNCERTAIN)
+
+    # A replacement the endpoint would refuse is refused before anything changes.
+    with pytest.raises(InvalidParameters):
+        await engine.retry_uncertain(job.id, 7, request={**request, "image_files": ["http://x"]})
+    assert (await harness.job(job.id)).state is JobState.UNCERTAIN
+
+    fresh = old.replace("hm=old", "hm=new")
+    retried = await engine.retry_uncertain(job.id, 7, request={**request, "image_files": [fresh]})
+    await harness.wait_state(job.id, JobState.DELIVERED)
+
+    assert retried is not None
+    assert retried.request["image_files"] == [fresh]
+    assert [post.body["image_files"] for post in fake.posts()] == [[old], [fresh]]

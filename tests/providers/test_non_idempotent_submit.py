@@ -1,8 +1,14 @@
-"""APIs without Idempotency-Key: a submit whose answer was lost is never sent a second time."""
+"""APIs without Idempotency-Key: a submit is sent again only when the answer proves no task exists.
+
+That proof is a refused connection (nothing left the machine) or a 429. Any other failure, a 5xx
+included (a server may fail after creating and charging the task), is an unknown outcome.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import socket
+from typing import Any
 
 import aiohttp
 import pytest
@@ -27,6 +33,23 @@ UNKNOWN_OUTCOMES: dict[str, tuple[Fault, int]] = {
         1,
     ),
     "200-not-json": (Fault("garbage_after", method="POST"), 1),
+    # A 5xx proves nothing: the provider may have created and charged the task first.
+    "500-after-create": (
+        Fault("respond_after", status=500, body={"code": 500, "message": "boom"}, method="POST"),
+        1,
+    ),
+    "503-after-create": (
+        Fault("respond_after", status=503, body={"code": 503, "message": "busy"}, method="POST"),
+        1,
+    ),
+    "500-before-create": (
+        Fault("respond", status=500, body={"code": 500, "message": "boom"}, method="POST"),
+        0,
+    ),
+    "503-before-create": (
+        Fault("respond", status=503, body="Service Unavailable", method="POST"),
+        0,
+    ),
 }
 
 
@@ -66,3 +89,69 @@ async def test_a_submit_with_unknown_outcome_is_never_sent_twice(
     assert len(fake.tasks) == created
     # The user pays for at most the one task the provider did create.
     assert fake.total_charged() == sum(t.cost for t in fake.tasks.values())
+
+
+class RefuseFirstConnections:
+    """The client's session, with its first ``count`` requests sent to a port nobody listens on:
+    the connection is refused before anything leaves, as when the provider is down."""
+
+    def __init__(self, session: aiohttp.ClientSession, count: int) -> None:
+        self._session = session
+        self.count = count
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            self._closed = f"http://127.0.0.1:{probe.getsockname()[1]}"
+
+    def request(self, method: str, url: str, **options: Any) -> Any:
+        if self.count > 0:
+            self.count -= 1
+            url = self._closed + "/" + url.split("/", 3)[-1]
+        return self._session.request(method, url, **options)
+
+
+@pytest.mark.parametrize("flavour", NON_IDEMPOTENT, ids=lambda f: f.name)
+@pytest.mark.parametrize("proof", ["connection-refused", "429"])
+async def test_a_submit_that_provably_created_nothing_is_retried_into_one_task(
+    flavour: Flavour, proof: str, session: aiohttp.ClientSession, sleeps: SleepRecorder
+) -> None:
+    async with flavour.fake_cls() as fake:
+        http: Any = session
+        if proof == "connection-refused":
+            http = RefuseFirstConnections(session, 1)
+        else:
+            limited = flavour.error(fake, 429, "rate_limited", "Too many requests")
+            fake.inject(Fault("respond", status=429, body=limited, method="POST"))
+        client = make_client(flavour.client_cls, http, fake, sleeps)
+        submission = await client.submit(flavour.request, flavour.key, "job-1")
+
+    assert len(sleeps.calls) == 1
+    assert len(fake.posts()) == (1 if proof == "connection-refused" else 2)
+    assert list(fake.tasks) == [submission.task_id]
+    assert len(fake.charges[flavour.key]) == 1
+
+
+REFUSALS: dict[int, type[errors.ProviderError]] = {
+    400: errors.InvalidRequestError,
+    401: errors.UnauthorizedError,
+    402: errors.InsufficientCreditsError,
+    403: errors.UnauthorizedError,
+}
+
+
+@pytest.mark.parametrize("flavour", NON_IDEMPOTENT, ids=lambda f: f.name)
+@pytest.mark.parametrize("status", REFUSALS, ids=str)
+async def test_a_documented_refusal_surfaces_as_itself_after_one_post(
+    flavour: Flavour, status: int, session: aiohttp.ClientSession, sleeps: SleepRecorder
+) -> None:
+    async with flavour.fake_cls() as fake:
+        refusal = {"code": status, "message": "refused"}
+        fake.inject(Fault("respond", status=status, body=refusal, method="POST"))
+        client = make_client(flavour.client_cls, session, fake, sleeps)
+        with pytest.raises(errors.ProviderError) as caught:
+            await client.submit(flavour.request, flavour.key, "job-1")
+
+    assert type(caught.value) is REFUSALS[status]
+    assert caught.value.outcome_known
+    assert len(fake.posts()) == 1
+    assert sleeps.calls == []
+    assert fake.tasks == {}

@@ -141,18 +141,26 @@ async def test_service_unavailable_is_retried_then_surfaced(
     assert len([r for r in fake.requests if r.method == "GET"]) == FAST_RETRY.max_attempts
 
 
-async def test_server_error_on_submit_is_retried_into_one_task(
+async def test_server_error_on_submit_is_retried_only_where_the_api_deduplicates(
     flavour: Flavour, session: aiohttp.ClientSession, sleeps: SleepRecorder
 ) -> None:
     async with flavour.fake_cls() as fake:
         broken = flavour.error(fake, 500, "internal_error", "Unexpected server-side failure")
-        fake.inject(Fault("respond", status=500, body=broken, method="POST"))
+        fake.inject(Fault("respond_after", status=500, body=broken, method="POST"))
         client = make_client(flavour.client_cls, session, fake, sleeps)
-        await client.submit(flavour.request, flavour.key, "job-1")
+        if flavour.client_cls.honours_idempotency:
+            # The same Idempotency-Key again: the provider answers with the task it made.
+            await client.submit(flavour.request, flavour.key, "job-1")
+        else:
+            # A 500 does not prove no task was made (this one was): not sent again.
+            with pytest.raises(errors.SubmitOutcomeUnknownError):
+                await client.submit(flavour.request, flavour.key, "job-1")
 
-    assert len(fake.posts()) == 2
+    resent = flavour.client_cls.honours_idempotency
+    assert len(fake.posts()) == (2 if resent else 1)
+    assert len(sleeps.calls) == (1 if resent else 0)
     assert len(fake.tasks) == 1
-    assert len(sleeps.calls) == 1
+    assert len(fake.charges[flavour.key]) == 1
 
 
 async def test_malformed_status_answer_is_retried_then_typed(

@@ -306,13 +306,18 @@ async def test_a_rate_limit_without_retry_after_backs_off(
 
 
 @pytest.mark.parametrize("http_status", [500, 503])
-async def test_server_errors_are_retried_on_submit_and_on_poll(
+async def test_server_errors_on_a_submit_are_not_retried_but_on_a_poll_they_are(
     http_status: int, session: aiohttp.ClientSession, sleeps: SleepRecorder
 ) -> None:
     async with FakeSeed2() as fake:
         busy = envelope(http_status, "server busy")
+        fake.inject(Fault("respond", status=http_status, body=busy, method="POST"))
+        client = make_client(Seed2Client, session, fake, sleeps)
+        # seed2 has no idempotency keys and a 5xx does not prove no task was made.
+        with pytest.raises(errors.SubmitOutcomeUnknownError):
+            await client.submit(Seed2Request.parse(CAT), KEY, "job-1")
+        assert len(fake.posts()) == 1
         fake.inject(
-            Fault("respond", status=http_status, body=busy, method="POST"),
             Fault("respond", status=http_status, body="Service Unavailable", method="GET"),
             # A server error that mentions points is still a server error, not an empty balance.
             Fault(
@@ -322,15 +327,14 @@ async def test_server_errors_are_retried_on_submit_and_on_poll(
                 method="GET",
             ),
         )
-        client = make_client(Seed2Client, session, fake, sleeps)
-        submission = await client.submit(Seed2Request.parse(CAT), KEY, "job-1")
+        submission = await client.submit(Seed2Request.parse(CAT), KEY, "job-2")
         state = await client.status(submission.task_id, KEY)
 
     assert list(fake.tasks) == [submission.task_id]
     assert len(fake.posts()) == 2
     assert state.task_id == submission.task_id
     assert len([r for r in fake.requests if r.method == "GET"]) == 3
-    assert len(sleeps.calls) == 3
+    assert len(sleeps.calls) == 2
 
 
 async def test_a_server_error_that_persists_is_a_retryable_server_error(
