@@ -16,6 +16,18 @@ MIN_SECRET_LENGTH = 6
 
 _plain = logging.Formatter()
 
+#: Records discord.py logs with a traceback for failures it then recovers from by itself
+#: (a dropped gateway connection, Discord briefly unreachable): (logger, message start).
+EXPECTED_FAILURES: tuple[tuple[str, str], ...] = (
+    ("discord.client", "Attempting a reconnect in"),
+    ("discord.shard", "Attempting a reconnect"),
+)
+
+
+def _is_expected_failure(record: logging.LogRecord) -> bool:
+    text = str(record.msg)
+    return any(record.name == name and text.startswith(start) for name, start in EXPECTED_FAILURES)
+
 
 class RedactingFilter(logging.Filter):
     """Replaces secrets in a record's message and traceback; never drops a record.
@@ -51,6 +63,12 @@ class RedactingFilter(logging.Filter):
             message = record.getMessage()
         except Exception:  # a bad format string must not crash the code that logged it
             message = f"{record.msg!s} (unformattable args: {record.args!r})"
+        if record.exc_info and _is_expected_failure(record):
+            # A network hiccup discord.py recovers from: one line with its cause, no traceback.
+            error = record.exc_info[1]
+            message = f"{message} after: {type(error).__name__}: {error}"
+            record.exc_info = None
+            record.exc_text = None
         record.msg = self.redact(message)
         record.args = None
         if record.exc_info and not record.exc_text:

@@ -124,3 +124,19 @@ def test_setup_twice_keeps_one_handler(output: tuple[io.StringIO, RedactingFilte
     logging.getLogger("bot").info("once")
     assert first.getvalue() == ""
     assert second.getvalue().count("once") == 1
+
+
+def test_a_reconnect_discord_recovers_from_is_one_line_without_traceback(
+    output: tuple[io.StringIO, RedactingFilter],
+) -> None:
+    stream, _ = output
+    try:
+        raise ConnectionResetError("Connection reset by peer")
+    except ConnectionResetError:
+        # Exactly how discord.Client.connect logs it before reconnecting.
+        logging.getLogger("discord.client").exception("Attempting a reconnect in %.2fs", 1.5)
+    lines = stream.getvalue().splitlines()
+    assert len(lines) == 1, lines
+    assert lines[0].endswith(
+        "Attempting a reconnect in 1.50s after: ConnectionResetError: Connection reset by peer"
+    )
