@@ -16,7 +16,7 @@ import re
 import tempfile
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
@@ -52,7 +52,7 @@ log = logging.getLogger(__name__)
 DEFAULT_UPLOAD_LIMIT = discord.utils.DEFAULT_FILE_SIZE_LIMIT_BYTES
 #: Seconds between two edits of one job's status card.
 CARD_EDIT_INTERVAL = 5.0
-#: How many recent messages a repeated delivery searches for a result already posted.
+#: How many recent messages a repeated delivery searches for the parts of a result already posted.
 HISTORY_DEPTH = 50
 #: Discord takes at most this many files in one message.
 MAX_FILES = 10
@@ -329,10 +329,17 @@ class DiscordDelivery:
         for target in targets:
             channel = self._channel(target, destination.guild_id)
             try:
-                if repeat and await self._already_posted(channel, job):
+                shown = await self._shown(channel, job) if repeat else Shown()
+                if shown.complete:
                     log.info("Job %d was already posted in %d", job.id, target)
                     return DeliveryOutcome.DELIVERED
-                await self.send_result(channel, job, limit=self.upload_limit(destination.guild_id))
+                if shown.header or shown.items:
+                    log.info(
+                        "Job %d was posted in part in %d (%d of %d results): posting the rest",
+                        job.id, target, len(shown.items), shown.count,
+                    )  # fmt: skip
+                limit = self.upload_limit(destination.guild_id)
+                await self.send_result(channel, job, limit=limit, shown=shown)
             except discord.HTTPException as error:
                 outcome = outcome_of(error)
                 log.warning(
@@ -375,9 +382,12 @@ class DiscordDelivery:
         try:
             user = self._bot.get_user(job.owner_id) or await self._bot.fetch_user(job.owner_id)
             dm = user.dm_channel or await user.create_dm()
-            if await self._already_posted(dm, job):
+            shown = await self._shown(dm, job)
+            if shown.complete:
                 return DeliveryOutcome.DELIVERED
-            await self.send_result(dm, job, mention=False, note=note, limit=DEFAULT_UPLOAD_LIMIT)
+            await self.send_result(
+                dm, job, mention=False, note=note, limit=DEFAULT_UPLOAD_LIMIT, shown=shown
+            )
         except discord.HTTPException as error:
             # Closed DMs (50007) and an unknown user stay that way: the job is kept for /jobs show.
             log.warning(
@@ -404,26 +414,35 @@ class DiscordDelivery:
         mention: bool = True,
         note: str | None = None,
         limit: int = DEFAULT_UPLOAD_LIMIT,
-    ) -> discord.Message:
-        """Post ``job``'s result in ``channel``: files that fit, links for the rest, the embed.
+        shown: Shown | None = None,
+    ) -> None:
+        """Post ``job``'s result in ``channel``: the message with the embed (the text, the
+        buttons, the first 10 files), then the other files 10 a message; links for the rest.
 
-        Raises what Discord raises; used by ``deliver``, ``deliver_fallback`` and ``/jobs show``.
+        ``shown`` is what an earlier attempt already posted there (see :meth:`_shown`): only
+        what is missing is downloaded and posted, so nothing appears twice and nothing is left
+        out when an attempt stopped between two messages. Raises what Discord raises; used by
+        ``deliver`` and ``deliver_fallback``.
         """
-        mentions = (
-            discord.AllowedMentions(
-                users=[discord.Object(job.owner_id)], everyone=False, roles=False
+        shown = shown or Shown()
+        async with self._downloads(job, limit, skip=shown.items) as media:
+            if shown.header:
+                await self._send_rest(channel, job, media, limit)
+                return
+            mentions = (
+                discord.AllowedMentions(
+                    users=[discord.Object(job.owner_id)], everyone=False, roles=False
+                )
+                if mention
+                else discord.AllowedMentions.none()
             )
-            if mention
-            else discord.AllowedMentions.none()
-        )
-        embed = result_embed(job)
-        view = self.views(job) if self.views is not None else None
-        async with self._downloads(job, limit) as media:
+            embed = result_embed(job)
+            view = self.views(job) if self.views is not None else None
             lines = [*([note] if note else []), *result_text(job, media, limit, mention=mention)]
             files = [m for m in media if m.path is not None]
             uploads, more = files[:MAX_FILES], files[MAX_FILES:]
             try:
-                message = await self._send(channel, lines, embed, uploads, mentions, view)
+                await self._send(channel, lines, embed, uploads, mentions, view)
             except discord.HTTPException as error:
                 if error.status != 413 or not uploads:
                     raise
@@ -433,16 +452,29 @@ class DiscordDelivery:
                     await self._send_more(
                         channel, job, media, more[start : start + MAX_FILES], limit
                     )
-                return message
+                return
             # Discord refused the upload as a whole (the files together are too large).
             links = [
-                m
-                if m.link_reason
-                else replace(m, path=None, link_reason=LinkReason.TOGETHER_TOO_LARGE)
+                replace(m, path=None, link_reason=LinkReason.TOGETHER_TOO_LARGE)
+                if m.path is not None
+                else m
                 for m in media
             ]
             lines = [*([note] if note else []), *result_text(job, links, limit, mention=mention)]
-            return await self._send(channel, lines, embed, [], mentions, view)
+            await self._send(channel, lines, embed, [], mentions, view)
+
+    async def _send_rest(
+        self, channel: discord.abc.Messageable, job: Job, media: Sequence[Media], limit: int
+    ) -> None:
+        """What is missing after the message with the embed: files 10 a message, then links."""
+        files = [m for m in media if m.path is not None]
+        for start in range(0, len(files), MAX_FILES):
+            await self._send_more(channel, job, media, files[start : start + MAX_FILES], limit)
+        if any(m.link_reason is not None for m in media):
+            # Only results missing here carry a link reason (those shown are placeholders).
+            quiet = discord.AllowedMentions.none()
+            for text in message_texts(result_text(job, media, limit, mention=False)[1:]):
+                await channel.send(text, allowed_mentions=quiet)
 
     async def _send(
         self,
@@ -492,20 +524,39 @@ class DiscordDelivery:
         for text in message_texts(result_text(job, links, limit, mention=False)[1:]):
             await channel.send(text, allowed_mentions=quiet)
 
-    async def _already_posted(self, channel: discord.abc.Messageable, job: Job) -> bool:
+    async def _shown(self, channel: discord.abc.Messageable, job: Job) -> Shown:
+        """What of ``job``'s result the bot's recent messages in ``channel`` already show.
+
+        Every message of a result says what it holds: the first one carries the result embed
+        (footer ``Job #<id>``), each uploaded file is named after the job and its place in the
+        result (``job-12-11.png``, see :func:`result_stem`), and a link is the result's URL in
+        the text. So a repeat finds the parts posted before a crash or a refused message, also
+        those posted by an earlier version of the bot.
+        """
+        urls = paid_result_urls(job)
+        stems = {result_stem(job.id, index, len(urls)): index for index in range(len(urls))}
+        header = False
+        items: set[int] = set()
         me = self._bot.user
         try:
             async for message in channel.history(limit=HISTORY_DEPTH):
                 if message.id == job.destination.message_id:
                     continue  # the status card
-                if (me is None or message.author.id == me.id) and any(
-                    result_job_id(embed) == job.id for embed in message.embeds
-                ):
-                    return True
+                if me is not None and message.author.id != me.id:
+                    continue
+                if any(result_job_id(embed) == job.id for embed in message.embeds):
+                    header = True
+                for attachment in message.attachments:
+                    index = stems.get(Path(attachment.filename).stem)
+                    if index is not None:
+                        items.add(index)
+                words = set(message.content.split())
+                items.update(index for index, url in enumerate(urls) if url in words)
         except discord.Forbidden:
             # Without Read Message History the check is impossible; a duplicate beats a loss.
             log.warning("Cannot read history of %s to check job %d", channel, job.id)
-        return False
+            return Shown(count=len(urls))
+        return Shown(header=header, items=frozenset(items), count=len(urls))
 
     def _channel(self, channel_id: int, guild_id: int | None) -> discord.abc.Messageable:
         cached = self._bot.get_channel(channel_id)
@@ -516,13 +567,20 @@ class DiscordDelivery:
     # -- media ---------------------------------------------------------------------------------
 
     @contextlib.asynccontextmanager
-    async def _downloads(self, job: Job, limit: int) -> AsyncIterator[list[Media]]:
+    async def _downloads(
+        self, job: Job, limit: int, *, skip: frozenset[int] = frozenset()
+    ) -> AsyncIterator[list[Media]]:
+        """Every paid result, in order; those in ``skip`` (already posted) are neither fetched
+        nor posted again: placeholders without a file or a link reason."""
         urls = paid_result_urls(job)
         with tempfile.TemporaryDirectory(prefix=f"job-{job.id}-") as directory:
             media = []
-            for index, url in enumerate(urls, start=1):
-                stem = f"job-{job.id}" if len(urls) == 1 else f"job-{job.id}-{index}"
-                media.append(await self._download(url, Path(directory), stem, job, limit))
+            for index, url in enumerate(urls):
+                stem = result_stem(job.id, index, len(urls))
+                if index in skip:
+                    media.append(Media(url, stem))
+                else:
+                    media.append(await self._download(url, Path(directory), stem, job, limit))
             yield media
 
     async def _download(self, url: str, directory: Path, stem: str, job: Job, limit: int) -> Media:
@@ -541,6 +599,28 @@ class DiscordDelivery:
             return Media(url, name, size=got.size, link_reason=LinkReason.TOO_LARGE)
         log.warning("Job %d: media not downloaded (%s): %s", job.id, got.outcome, got.detail)
         return Media(url, name, link_reason=LinkReason.UNREACHABLE)
+
+
+@dataclass(frozen=True)
+class Shown:
+    """What of a job's result a channel already shows, as a repeated delivery found it."""
+
+    #: The message with the result embed (the text, the buttons and the first files).
+    header: bool = False
+    #: Paid results already there, uploaded or linked (0-based, as in :func:`paid_result_urls`).
+    items: frozenset[int] = frozenset()
+    #: How many results were paid for.
+    count: int = 0
+
+    @property
+    def complete(self) -> bool:
+        return self.header and self.items >= frozenset(range(self.count))
+
+
+def result_stem(job_id: int, index: int, count: int) -> str:
+    """The file name (without suffix) of result ``index`` (0-based) of ``count``; it says which
+    job and which result a file posted in Discord is."""
+    return f"job-{job_id}" if count == 1 else f"job-{job_id}-{index + 1}"
 
 
 def paid_result_urls(job: Job) -> list[str]:

@@ -25,7 +25,8 @@ from bot.jobs import DeliveryOutcome, EngineConfig, JobEngine, Progress, Progres
 from bot.models import Provider, Seed2Request, Seedance2Request
 from bot.net import Downloader
 from bot.providers import Seedance2AIClient
-from bot.storage import Destination, Job, JobState
+from bot.storage import DeliveryState, Destination, Job, JobState
+from bot.storage.jobs import image_urls_json
 from cogs._cards import LinkReason, Media, message_texts, result_job_id, result_text
 from cogs._delivery import (
     CardThrottle,
@@ -732,6 +733,77 @@ async def test_a_repeated_delivery_does_not_post_twice(scene: Scene, media: Medi
     assert media.files["v.mp4"].requests == 2, "not even downloaded again"
 
 
+def names_posted(scene: Scene, channel: Payload | str | int) -> list[str]:
+    """Every file the bot posted in a channel, in order."""
+    return [f.filename for m in scene.posted(channel) for f in scene.fake.files_of(m)]
+
+
+def results_posted(scene: Scene, channel: Payload | str | int, job_id: int) -> list[Payload]:
+    """The messages in a channel that carry ``job_id``'s result embed."""
+    return [
+        m
+        for m in scene.posted(channel)
+        if any(result_job_id(discord.Embed.from_dict(e)) == job_id for e in m["embeds"])
+    ]
+
+
+async def test_a_crash_between_the_messages_of_a_result_posts_only_the_rest(
+    scene: Scene, media: MediaServer
+) -> None:
+    """12 images are two messages; the bot dies after the first: the next run posts the second."""
+    fake = scene.fake
+    urls = tuple(media.add(f"img{i}.png", 500 + i, "image/png") for i in range(12))
+    job = image_job(scene, urls, batch_count=12)
+    # The second message gets a 500: discord.py waits a second before trying it again, and the
+    # bot is killed in that second (no message 2 exists).
+    fake.fail("POST", MESSAGES, status=500, message="Internal Server Error", after=1)
+    first_run = asyncio.create_task(scene.delivery.deliver(job, repeat=False))
+    await fake.wait_for(
+        lambda: [r.status for r in fake.requests_to("POST", MESSAGES)] == [200, 500]
+    )
+    first_run.cancel()
+    await asyncio.gather(first_run, return_exceptions=True)
+    assert names_posted(scene, fake.text_channel) == [f"job-12-{i}.png" for i in range(1, 11)]
+
+    # After the restart: a new delivery port, told that this may be a repeat.
+    restarted = DiscordDelivery(scene.bot, downloader=loopback_downloader(scene.bot.settings))
+    try:
+        assert await restarted.deliver(job, repeat=True) is DeliveryOutcome.DELIVERED
+        # Once all of it is there, another repeat posts (and downloads) nothing.
+        assert await restarted.deliver(job, repeat=True) is DeliveryOutcome.DELIVERED
+    finally:
+        await restarted.aclose()
+
+    assert names_posted(scene, fake.text_channel) == [f"job-12-{i}.png" for i in range(1, 13)]
+    assert len(results_posted(scene, fake.text_channel, 12)) == 1
+    assert len(scene.posted(fake.text_channel)) == 2
+    assert [media.files[f"img{i}.png"].requests for i in range(12)] == [1] * 10 + [2, 2]
+    assert_bot_token_only(fake)
+
+
+async def test_a_link_given_before_the_crash_is_not_given_again(
+    scene: Scene, media: MediaServer
+) -> None:
+    """Image 12 is too large (a link in the first message); image 11 is the second message."""
+    fake = scene.fake
+    urls = (
+        *(media.add(f"img{i}.png", 500 + i, "image/png") for i in range(11)),
+        media.add("huge.png", 11 * MiB, "image/png"),
+    )
+    job = image_job(scene, urls, batch_count=12)
+    fake.fail("POST", MESSAGES, status=503, after=1)
+
+    assert await scene.delivery.deliver(job, repeat=False) is DeliveryOutcome.RETRY
+    assert await scene.delivery.deliver(job, repeat=True) is DeliveryOutcome.DELIVERED
+
+    assert names_posted(scene, fake.text_channel) == [f"job-12-{i}.png" for i in range(1, 12)]
+    contents = [m["content"] for m in scene.posted(fake.text_channel)]
+    assert sum(content.count(urls[11]) for content in contents) == 1
+    assert len(results_posted(scene, fake.text_channel, 12)) == 1
+    assert media.files["img10.png"].requests == 2
+    assert media.files["huge.png"].requests == 1, "a link already given is not fetched again"
+
+
 # -- fallbacks ---------------------------------------------------------------------------------
 
 
@@ -925,3 +997,60 @@ async def test_a_job_travels_from_the_card_to_a_file_in_its_thread(scene: Scene)
     assert statuses[0] == "Queued: next to start."
     assert statuses[-1].startswith("Done in ")
     assert_bot_token_only(fake)
+
+
+async def test_a_result_whose_second_message_fails_once_arrives_whole_after_the_retry(
+    scene: Scene, media: MediaServer
+) -> None:
+    """The engine retries a delivery whose second message Discord refused (503): the retry,
+    a possible repeat, posts the two missing images, and none of the first ten again."""
+    fake, bot = scene.fake, scene.bot
+    urls = tuple(media.add(f"img{i}.png", 500 + i, "image/png") for i in range(12))
+    thread_id = await open_thread(
+        await scene.card_message(), "Foxes", channel=bot.get_channel(scene.channel_id)
+    )
+    assert thread_id is not None
+    owner = int(scene.owner["id"])
+    created = await bot.jobs.create(
+        owner_id=owner, provider="seedance2ai", endpoint="gpt-image-2",
+        request={"prompt": "Foxes", "type": "text-to-image", "resolution": "1K", "aspect_ratio": "1:1", "batch_count": 12},
+        destination=Destination(
+            guild_id=int(fake.guild["id"]), channel_id=scene.channel_id,
+            thread_id=thread_id, message_id=int(scene.card["id"]),
+        ),
+    )  # fmt: skip
+    # Finished while the bot was down: the engine delivers it as soon as it starts.
+    await bot.jobs.update(
+        created.id, state=JobState.SUCCEEDED, remote_task_id="task-12",
+        image_urls_json=image_urls_json(urls), finished_at=time.time(), credits_charged=120,
+    )  # fmt: skip
+    fake.fail("POST", MESSAGES, status=503, after=1)
+    engine = JobEngine(
+        jobs=bot.jobs, keys=bot.keys, clients={}, port=scene.delivery,
+        config=EngineConfig(stop_grace=1.0), clock=ScaledClock(1000.0, start=time.time()),
+    )  # fmt: skip
+    await engine.start()
+    try:
+        stored = await until_delivered(bot, created.id)
+    finally:
+        await engine.stop()
+
+    assert stored.delivery_attempts == 2
+    assert [r.status for r in fake.requests_to("POST", MESSAGES)] == [200, 503, 200]
+    names = names_posted(scene, thread_id)
+    assert names == [f"job-{created.id}-{i}.png" for i in range(1, 13)], "12 files, each once"
+    assert len(results_posted(scene, thread_id, created.id)) == 1
+    assert [media.files[f"img{i}.png"].requests for i in range(12)] == [1] * 10 + [2, 2]
+    assert_bot_token_only(fake)
+
+
+async def until_delivered(bot: SeedanceBot, job_id: int, within: float = 10.0) -> Job:
+    deadline = time.monotonic() + within
+    while True:
+        job = await bot.jobs.get(job_id)
+        assert job is not None
+        if job.state is JobState.DELIVERED or time.monotonic() > deadline:
+            assert job.state is JobState.DELIVERED, job
+            assert job.delivery_state is DeliveryState.DELIVERED
+            return job
+        await asyncio.sleep(0.01)

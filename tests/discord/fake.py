@@ -60,12 +60,14 @@ def id_of(ref: Ref) -> str:
 
 @dataclass
 class ScriptedFailure:
-    """An answer given instead of the real one, to the next ``times`` matching requests."""
+    """An answer given instead of the real one, to the next ``times`` matching requests
+    (after letting the first ``after`` of them through)."""
 
     method: str
     route: str
     reply: Reply
     times: int
+    after: int = 0
 
     def matches(self, request: RecordedRequest) -> bool:
         return self.method == request.method and self.route in (request.route, request.path)
@@ -258,14 +260,16 @@ class FakeDiscord(RoutesMixin):
         code: int = 0,
         message: str = "Service Unavailable",
         times: int = 1,
+        after: int = 0,
     ) -> None:
-        """Answer the next ``times`` requests to ``route`` with an error.
+        """Answer the next ``times`` requests to ``route`` with an error, once ``after`` more
+        have been answered normally (``after=1``: the second message of a result fails).
 
         Note that discord.py itself retries 500, 502, 504 and 524 with sleeps of 1 s, 3 s, ...;
         503 is raised at once, which keeps tests fast.
         """
         body = {"message": message, "code": code}
-        self._failures.append(ScriptedFailure(method, route, Reply(status, body), times))
+        self._failures.append(ScriptedFailure(method, route, Reply(status, body), times, after))
 
     def delay(self, method: str, route: str, *, seconds: float) -> None:
         """Answer every request to ``route`` only after ``seconds`` (a slow Discord)."""
@@ -426,6 +430,9 @@ class FakeDiscord(RoutesMixin):
             return Reply(400, invalid_form_body(problems))
         for failure in self._failures:
             if failure.matches(request):
+                if failure.after > 0:
+                    failure.after -= 1
+                    continue
                 failure.times -= 1
                 if failure.times <= 0:
                     self._failures.remove(failure)
