@@ -15,7 +15,7 @@ from typing import Any
 
 import discord
 
-from bot.jobs import KEY_REJECTED, KEY_UNREADABLE, Progress, ProgressKind
+from bot.jobs import INPUT_EXPIRED, KEY_REJECTED, KEY_UNREADABLE, Progress, ProgressKind
 from bot.models import Provider, endpoint
 from bot.providers import CostEstimate, errors
 from bot.storage import Job, JobState
@@ -68,10 +68,10 @@ _INPUTS: dict[str, str] = {
 _HIDDEN = frozenset({"prompt", "callback_url"})
 
 #: Failures only their owner can act on, and that may tell about their account (its balance,
-#: its key): said to the owner privately, never in the public thread. The public card only says
-#: the job could not be started.
+#: its key) or their files (an input that is gone): said to the owner privately, never in the
+#: public thread. The public card only says the job could not be started.
 PRIVATE_FAILURES = frozenset(
-    {KEY_UNREADABLE, KEY_REJECTED, errors.InsufficientCreditsError.__name__}
+    {KEY_UNREADABLE, KEY_REJECTED, INPUT_EXPIRED, errors.InsufficientCreditsError.__name__}
 )
 
 #: The footer of a result embed; also how a repeated delivery recognises one already posted.

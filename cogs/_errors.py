@@ -10,6 +10,7 @@ import discord
 from discord import app_commands
 
 from bot.jobs import (
+    INPUT_EXPIRED,
     INTERNAL_ERROR,
     KEY_REJECTED,
     KEY_UNREADABLE,
@@ -45,6 +46,7 @@ _JOB_ERRORS: dict[str, str] = {
     KEY_UNREADABLE: "The bot can no longer read your stored key (its encryption secret changed). Link the key again with /key link, then try again.",
     KEY_REJECTED: "The provider refused your API key (revoked, expired or mistyped), so nothing more is sent with it. Check it in your account at the provider, link it again with /key link, then try again.",
     INTERNAL_ERROR: "Something went wrong in the bot with this job. Please try again.",
+    INPUT_EXPIRED: "One of this job's input files could no longer be fetched from Discord, so the job was never sent.",
     "no_media": "The provider said it finished but sent no file. Try again; check your balance for a refund.",
 }
 

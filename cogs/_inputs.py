@@ -5,7 +5,8 @@ are re-attached to its status card, and the request points at the card's copies;
 re-roll needs them later, fetching the card again yields freshly signed links to the same files.
 A re-roll and "Send again" refresh every link this way before anything is sent (refusing an
 input that is gone), and a re-roll copies the files onto its own card, so a chain of re-rolls
-keeps them however old its first card is.
+keeps them however old its first card is. The engine does the same (:class:`DiscordInputs`)
+right before it sends a job that waited long in the queue.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from urllib.parse import urlsplit
 import aiohttp
 import discord
 
+from bot.jobs import InputUnavailableError
 from bot.storage import Destination, Job
 from cogs._errors import UserFacingError
 
@@ -82,23 +84,35 @@ def _discord_inputs(request: Mapping[str, Any]) -> list[tuple[str, str]]:
 _START_OVER = "start a new request with the file attached"
 
 
+class InputGoneError(UserFacingError):
+    """An input of a job cannot be signed afresh; the message names it and says what to do.
+
+    ``retryable`` when Discord only failed to answer this time (the file may still be there).
+    """
+
+    def __init__(self, message: str, *, retryable: bool = False) -> None:
+        super().__init__(message)
+        self.retryable = retryable
+
+
 async def _card_files(
     client: discord.Client, destination: Destination
-) -> tuple[list[discord.Attachment], str, str]:
-    """The job card's files, freshly signed; and, for a file not among them, why and what next."""
+) -> tuple[list[discord.Attachment], str, str, bool]:
+    """The job card's files, freshly signed; and, for a file not among them, why, what next,
+    and whether trying again later may help."""
     if destination.channel_id is None or destination.message_id is None:
-        return [], "the job has no status card to keep its files on", _START_OVER
+        return [], "the job has no status card to keep its files on", _START_OVER, False
     try:
         channel = client.get_partial_messageable(destination.channel_id)
         card = await channel.fetch_message(destination.message_id)
     except (discord.NotFound, discord.Forbidden):
         why = "its copy on the job's status card was deleted or can no longer be read"
-        return [], why, _START_OVER
-    except discord.HTTPException as exc:
+        return [], why, _START_OVER, False
+    except (discord.HTTPException, aiohttp.ClientError, TimeoutError) as exc:
         log.warning("Could not fetch the status card %s: %s", destination.message_id, exc)
-        return [], "Discord did not hand out a fresh link", "try again in a moment"
+        return [], "Discord did not hand out a fresh link", "try again in a moment", True
     # Files over the upload limit (or that could not be copied) were never kept on the card.
-    return list(card.attachments), "it is not kept on the job's status card", _START_OVER
+    return list(card.attachments), "it is not kept on the job's status card", _START_OVER, False
 
 
 async def refresh_inputs(
@@ -108,13 +122,13 @@ async def refresh_inputs(
 
     Discord's links expire about a day after they are signed; a job keeps its input files on
     its status card (see :func:`keep_on_card`), and fetching the card signs them again. An
-    input that cannot be found there is refused with :class:`UserFacingError` naming it,
+    input that cannot be found there is refused with :class:`InputGoneError` naming it,
     before anything is sent or charged.
     """
     wanted = _discord_inputs(job.request)
     if not wanted:
         return dict(job.request), []
-    attachments, why, advice = await _card_files(client, job.destination)
+    attachments, why, advice, retryable = await _card_files(client, job.destination)
     # The same file keeps its path whatever the signature (matching by name could pick
     # another file of the same name).
     by_path = {_path(a.url): a for a in attachments}
@@ -129,12 +143,29 @@ async def refresh_inputs(
     if gone:
         gone = list(dict.fromkeys(gone))
         names = gone[0] if len(gone) == 1 else f"{', '.join(gone[:-1])} and {gone[-1]}"
-        raise UserFacingError(
+        raise InputGoneError(
             f"Cannot use {names} of job #{job.id}: {why}. "
-            f"Nothing was sent and nothing was charged; {advice}."
+            f"Nothing was sent and nothing was charged; {advice}.",
+            retryable=retryable,
         )
     used = list({a.id: a for a in fresh.values()}.values())
     return map_urls(job.request, lambda url: fresh[url].url if url in fresh else url), used
+
+
+class DiscordInputs:
+    """The engine's input refresher (:class:`bot.jobs.InputRefresher`): right before a job that
+    waited is sent, its Discord links are signed afresh from its status card; an input that is
+    gone fails the job, with a message naming it, before anything is sent."""
+
+    def __init__(self, client: discord.Client) -> None:
+        self._client = client
+
+    async def refresh(self, job: Job) -> dict[str, Any]:
+        try:
+            request, _ = await refresh_inputs(self._client, job)
+        except InputGoneError as error:
+            raise InputUnavailableError(str(error), retryable=error.retryable) from error
+        return request
 
 
 async def keep_on_card(

@@ -3,6 +3,7 @@
 from bot.jobs.budget import RequestBudget
 from bot.jobs.clock import Clock, ScaledClock
 from bot.jobs.engine import (
+    INPUT_EXPIRED,
     INTERNAL_ERROR,
     KEY_REJECTED,
     KEY_UNREADABLE,
@@ -12,10 +13,18 @@ from bot.jobs.engine import (
     NoLinkedKeyError,
     TooManyWaitingJobsError,
 )
-from bot.jobs.ports import DeliveryOutcome, DeliveryPort, Progress, ProgressKind
+from bot.jobs.ports import (
+    DeliveryOutcome,
+    DeliveryPort,
+    InputRefresher,
+    InputUnavailableError,
+    Progress,
+    ProgressKind,
+)
 from bot.jobs.timing import GenerationTimes, PollPlan
 
 __all__ = [
+    "INPUT_EXPIRED",
     "INTERNAL_ERROR",
     "KEY_REJECTED",
     "KEY_UNREADABLE",
@@ -24,6 +33,8 @@ __all__ = [
     "DeliveryPort",
     "EngineConfig",
     "GenerationTimes",
+    "InputRefresher",
+    "InputUnavailableError",
     "JobEngine",
     "KeyRejectedError",
     "NoLinkedKeyError",

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Protocol
+from typing import Any, Protocol
 
 from bot.storage import Job
 
@@ -54,3 +55,27 @@ class DeliveryPort(Protocol):
 
     async def publish(self, event: Progress) -> None:
         """Progress for the status card; best effort, never blocks the engine for long."""
+
+
+class InputUnavailableError(Exception):
+    """An input of a job can no longer be had (its file is gone), so the job must not be sent.
+
+    ``message`` names the input, for its owner. ``retryable`` when it only cannot be had right
+    now (the service that re-signs links did not answer): the engine then tries again later.
+    """
+
+    def __init__(self, message: str, *, retryable: bool = False) -> None:
+        super().__init__(message)
+        self.message = message
+        self.retryable = retryable
+
+
+class InputRefresher(Protocol):
+    async def refresh(self, job: Job) -> Mapping[str, Any]:
+        """``job.request`` with links to its input files that work now (e.g. signed afresh).
+
+        Called right before a job that waited (in its owner's queue, or while the bot was down)
+        is sent; the engine stores what it returns with the job. Raise
+        :class:`InputUnavailableError` naming an input that can no longer be had: the job then
+        fails before anything is sent.
+        """

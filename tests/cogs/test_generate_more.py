@@ -13,6 +13,7 @@ import asyncio
 import logging
 import re
 from collections.abc import AsyncIterator, Callable
+from dataclasses import replace
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -86,7 +87,8 @@ Start = Callable[[], Any]
 async def start(
     make_seedance_bot: MakeSeedanceBot, seedance2ai: FakeSeedance2AI, seed2: FakeSeed2
 ) -> AsyncIterator[Start]:
-    """``await start()``: a logged-in bot (a second call is a restart on the same database)."""
+    """``await start()``: a logged-in bot (a second call is a restart on the same database);
+    ``await start(config)`` with another engine configuration."""
     async with aiohttp.ClientSession() as session:
         urls = {
             Provider.SEEDANCE2AI: seedance2ai.base_url,
@@ -97,9 +99,9 @@ async def start(
 
         made: list[SeedanceBot] = []
 
-        async def make() -> SeedanceBot:
+        async def make(config: EngineConfig = FAST) -> SeedanceBot:
             clients = build_clients(session, urls, timeout=5.0, retry=fast)
-            made.append(await make_seedance_bot(clients=clients, engine_config=FAST))
+            made.append(await make_seedance_bot(clients=clients, engine_config=config))
             return made[-1]
 
         yield make
@@ -461,6 +463,97 @@ async def test_send_again_days_later_sends_the_provider_fresh_links(
         assert cdn.is_valid(url), url
     assert [await cdn.get(url) for url in sent["image_files"]] == [PNG]
     assert [await cdn.get(url) for url in sent["video_files"]] == [MP4]
+
+
+#: One running job per member, and every job's inputs refreshed right before it is sent (in
+#: production only those that waited over an hour: links live about a day).
+ONE_AT_A_TIME = replace(FAST, max_running_per_user=1, refresh_inputs_after=0.0)
+
+
+async def queue_behind_a_running_job(
+    fake: CdnFakeDiscord, bot: SeedanceBot, seedance2ai: FakeSeedance2AI, **options: Any
+) -> tuple[Job, Job, Payload]:
+    """The member's first job runs (until the test finishes it); a second, with ``options``,
+    waits behind it. Returns both jobs and the second's command."""
+    seedance2ai.polls_to_finish = 10**9
+    await dispatch(bot, video(fake, prompt=PROMPT, model="seedance2"))
+    [first] = await bot.jobs.recent_for_user(alice(fake))
+    first = await settled(bot, first.id, JobState.RUNNING)
+    ask = video(fake, prompt=PROMPT, model="seedance2", **options)
+    await dispatch(bot, ask)
+    second = (await jobs_of(bot, alice(fake)))[-1]
+    assert second.id != first.id
+    await asyncio.sleep(0.2)  # it would have been sent by now, were it not for the cap
+    assert (await settled(bot, second.id, JobState.QUEUED)).submit_attempts == 0
+    assert len(seedance2ai.posts()) == 1
+    return first, second, ask
+
+
+async def test_a_job_queued_behind_the_cap_whose_links_expired_is_sent_with_fresh_ones(
+    discord_fake: CdnFakeDiscord, start: Start, seedance2ai: FakeSeedance2AI
+) -> None:
+    bot = await start(ONE_AT_A_TIME)
+    await bot.keys.link(alice(discord_fake), "seedance2ai", KEY)
+    cdn = discord_fake.cdn
+    first, second, _ = await queue_behind_a_running_job(
+        discord_fake, bot, seedance2ai, start_frame=cdn.attachment("frame.png", PNG)
+    )
+    stored = second.request["image_url"]
+    assert cdn.is_valid(stored)
+    # The first job takes a day: every link handed out so far expires meanwhile.
+    cdn.expire_signatures()
+    assert not cdn.is_valid(stored)
+
+    assert first.remote_task_id is not None
+    seedance2ai.polls_to_finish = 2  # the job behind it takes its usual time
+    seedance2ai.finish(first.remote_task_id)
+    await discord_fake.wait_for(lambda: len(seedance2ai.posts()) == 2, within=10.0)
+
+    sent = seedance2ai.posts()[1].body["image_url"]
+    assert cdn.is_valid(sent), sent
+    assert path_of(sent) == path_of(stored)  # the same file on the card, signed afresh
+    assert await cdn.get(sent) == PNG
+    done = await settled(bot, second.id, JobState.SUCCEEDED, JobState.DELIVERED)
+    assert done.request["image_url"] == sent  # stored with the job
+    assert done.error_code is None
+
+
+async def test_a_queued_job_whose_card_was_deleted_fails_privately_and_is_never_sent(
+    discord_fake: CdnFakeDiscord, start: Start, seedance2ai: FakeSeedance2AI
+) -> None:
+    bot = await start(ONE_AT_A_TIME)
+    await bot.keys.link(alice(discord_fake), "seedance2ai", KEY)
+    cdn = discord_fake.cdn
+    first, second, ask = await queue_behind_a_running_job(
+        discord_fake, bot, seedance2ai, start_frame=cdn.attachment("frame.png", PNG)
+    )
+    # Someone deletes the second job's card, and with it the only copy of its start frame.
+    card = discord_fake.original_response(ask)
+    assert card is not None
+    del discord_fake.world.messages[card["id"]]
+    cdn.expire_signatures()
+
+    assert first.remote_task_id is not None
+    seedance2ai.polls_to_finish = 2  # the job behind it takes its usual time
+    seedance2ai.finish(first.remote_task_id)
+    failed = await settled(bot, second.id, JobState.DELIVERED)
+
+    assert failed.error_code == "InputExpired"
+    assert failed.submit_attempts == 0
+    assert failed.remote_task_id is None
+    await asyncio.sleep(0.3)
+    assert len(seedance2ai.posts()) == 1  # the first job's only
+    # Told privately, naming the input; nothing about it in public.
+    [told] = [t for t in ephemeral_answers(discord_fake, ask) if "frame.png" in t]
+    assert f"job #{second.id} could not be started" in told.lower()
+    assert "the start frame `frame.png`" in told
+    assert "deleted" in told
+    assert "nothing was charged" in told.lower()
+    thread = str(second.destination.thread_id)
+    public = [m for m in discord_fake.messages_in(thread) if not m["flags"] & EPHEMERAL]
+    assert all("frame.png" not in str(m) for m in public)
+    assert result_of(discord_fake, second) is None
+    assert discord_fake.messages_in(discord_fake.dm_channel(discord_fake.member_user)) == []
 
 
 @pytest.mark.parametrize("button", ["Re-roll", "Send again"])

@@ -26,7 +26,8 @@ FaultKind = Literal[
 
 @dataclass
 class Fault:
-    """One scripted misbehaviour, used once by the first request it matches.
+    """One scripted misbehaviour, used once by the first request it matches (or by every one,
+    for as long as it stays injected, with ``forever``).
 
     ``respond`` answers instead of the API; ``respond_after``, ``drop_after`` and
     ``garbage_after`` let the API do its work first and then lose or spoil the answer.
@@ -39,6 +40,8 @@ class Fault:
     seconds: float = 0.0
     method: str | None = None
     path: str | None = None
+    #: Never used up: an outage that lasts until the test removes it from ``faults``.
+    forever: bool = False
 
     def matches(self, request: web.Request) -> bool:
         return (self.method is None or request.method == self.method) and (
@@ -232,7 +235,8 @@ class FakeApi:
         )
         fault = next((f for f in self.faults if f.matches(request)), None)
         if fault is not None:
-            self.faults.remove(fault)
+            if not fault.forever:
+                self.faults.remove(fault)
             if fault.kind == "respond":
                 return _respond(fault)
             if fault.kind == "drop_before":

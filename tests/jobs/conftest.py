@@ -109,6 +109,8 @@ class Harness:
     engine: JobEngine | None = None
     jobs: JobStore | None = None
     clock: ScaledClock = field(default_factory=lambda: ScaledClock(SPEED))
+    #: What refreshes a job's input links before it is sent (``JobEngine(inputs=...)``).
+    inputs: Any = None
 
     async def start(self, *, port: RecordingPort | None = None) -> JobEngine:
         self.database = await Database.open(self.path)
@@ -121,7 +123,7 @@ class Harness:
         self.port = port or self.port
         self.engine = JobEngine(
             jobs=self.jobs, keys=keys, clients=clients, port=self.port, config=self.config,
-            clock=self.clock,
+            clock=self.clock, inputs=self.inputs,
         )  # fmt: skip
         await self.engine.start()
         return self.engine

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import socket
+from collections import deque
+from dataclasses import replace
 from typing import Any
 
 import aiohttp
@@ -171,3 +173,47 @@ async def test_a_rate_limited_poll_is_not_reported_as_the_provider_failing(
     await harness.wait_state(job.id, JobState.DELIVERED, seconds=20)
 
     assert all(e.failing_since is None for e in harness.port.events)
+
+
+@pytest.mark.parametrize("outage", ["503", "unreachable"])
+@pytest.mark.parametrize("provider", ["seedanceapi", "seedance2ai"])
+async def test_a_job_whose_polls_fail_forever_still_times_out_at_its_deadline(
+    harness: Harness, provider: str, outage: str
+) -> None:
+    deadline = 200.0
+    plan = replace(
+        harness.config.plan, min_deadline=deadline, deadline_factor=1.0, max_deadline=deadline
+    )
+    harness.config = replace(harness.config, plan=plan)
+    fake = harness.fakes[provider]
+    busy = fake.error_body(503, "service_busy", "busy")
+    # Accepted, then never answered again: every poll fails, for as long as the test runs.
+    fault = (
+        Fault("respond", status=503, body=busy, method="GET", forever=True)
+        if outage == "503"
+        else Fault("drop_before", method="GET", forever=True)
+    )
+    fake.inject(fault)
+    engine = await harness.start()
+    await harness.link(7, provider)
+    job = await engine.enqueue(owner_id=7, request=REQUESTS[provider])
+
+    done = await harness.wait_state(job.id, JobState.DELIVERED)
+
+    # Told as for any job the provider never finished: once, with the same reason.
+    assert done.error_code == "ProviderTimeout"
+    assert "Timed out at the provider" in (done.error_message or "")
+    assert harness.port.visible[job.id] == 1
+    assert done.submitted_at is not None
+    assert done.finished_at is not None
+    assert done.finished_at - done.submitted_at > deadline
+    # Not one poll was answered: the card said so until the job ended.
+    polls = [r for r in fake.requests if r.method == "GET"]
+    assert polls
+    assert fake.faults == deque([fault])
+    running = [
+        e for e in harness.port.events if e.job.id == job.id and e.kind is ProgressKind.RUNNING
+    ]
+    assert running
+    assert all(e.failing_since is not None for e in running)
+    assert harness.port.kinds(job.id)[-1] is ProgressKind.FINISHED
