@@ -17,6 +17,7 @@ from bot.logs import RedactingFilter
 from bot.metrics import Metrics
 from bot.models import Provider
 from bot.providers import ProviderClient
+from bot.providers.registry import documented_budgets
 from bot.settings import Settings
 from bot.storage import ApiKeyStore, CommandRegistrationStore, Database, JobStore, KeyCipher
 
@@ -122,8 +123,10 @@ class SeedanceBot(commands.Bot):
         self.redactor = redactor
         self.keys = ApiKeyStore(database, cipher)
         self.jobs = JobStore(database)
-        # Imported here: the delivery port is Discord code, the engine is not.
+        # Imported here: the delivery port and the input refresher are Discord code, the
+        # engine is not.
         from cogs._delivery import DiscordDelivery
+        from cogs._inputs import DiscordInputs
         from cogs._views import result_view
 
         self.delivery = DiscordDelivery(self, views=result_view)
@@ -132,11 +135,14 @@ class SeedanceBot(commands.Bot):
             keys=self.keys,
             clients={provider.value: client for provider, client in self.clients.items()},
             port=self.delivery,
+            inputs=DiscordInputs(self),
             metrics=self.metrics,
             config=engine_config
             or EngineConfig(
                 max_running_per_user=settings.max_jobs_per_user,
                 max_waiting_per_user=settings.max_waiting_jobs_per_user,
+                # Documented limits from the descriptions; the setting for every other provider.
+                budgets=documented_budgets(),
                 default_budget=(settings.default_requests_per_minute, 60.0),
             ),
         )

@@ -11,6 +11,10 @@ from pydantic_core import PydanticCustomError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bot.models import Provider
+from bot.providers.registry import base_url_settings
+from bot.providers.seed2_description import SEED2
+from bot.providers.seedance2ai_description import SEEDANCE2AI
+from bot.providers.seedanceapi_description import SEEDANCEAPI
 
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
 
@@ -38,11 +42,12 @@ class Settings(BaseSettings):
     max_waiting_jobs_per_user: int = Field(default=10, ge=1, le=1000)
     #: Requests per minute per key for providers that document no limit (seedanceapi, seed2).
     default_requests_per_minute: int = Field(default=20, ge=1, le=600)
-    # The documented base URLs. Each works with or without the API's version path (seedance2ai
-    # ``/api/v1``, seedanceapi and seed2 ``/v1``): the provider client adds it when it is missing.
-    seedance2ai_base_url: str = "https://seedance2ai.io"
-    seedanceapi_base_url: str = "https://seedanceapi.org/v1"
-    seed2_base_url: str = "https://api.seed2.io"
+    # The documented base URLs, one per provider description (its ``base_url_setting``). Each works
+    # with or without the API's version path (seedance2ai ``/api/v1``, seedanceapi and seed2
+    # ``/v1``): the provider client adds it when it is missing.
+    seedance2ai_base_url: str = SEEDANCE2AI.default_base_url
+    seedanceapi_base_url: str = SEEDANCEAPI.default_base_url
+    seed2_base_url: str = SEED2.default_base_url
     log_level: LogLevel = "INFO"
     http_timeout_seconds: float = Field(default=30.0, gt=0, allow_inf_nan=False)
     #: Result files may be downloaded over plain http (local test servers); https only when off.
@@ -74,9 +79,7 @@ class Settings(BaseSettings):
             return None
         return value
 
-    @field_validator(
-        "seedance2ai_base_url", "seedanceapi_base_url", "seed2_base_url", "discord_api_url"
-    )
+    @field_validator(*base_url_settings().values(), "discord_api_url")
     @classmethod
     def _http_base_url(cls, value: str) -> str:
         # http is allowed on purpose: tests and self-hosted proxies listen on localhost.
@@ -113,9 +116,8 @@ class Settings(BaseSettings):
     def base_urls(self) -> dict[Provider, str]:
         """Where each provider's API lives (documented defaults, or a proxy / local fake)."""
         return {
-            Provider.SEEDANCE2AI: self.seedance2ai_base_url,
-            Provider.SEEDANCEAPI: self.seedanceapi_base_url,
-            Provider.SEED2: self.seed2_base_url,
+            provider: str(getattr(self, setting))
+            for provider, setting in base_url_settings().items()
         }
 
     def secrets(self) -> list[str]:

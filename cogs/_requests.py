@@ -12,7 +12,10 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.models import InvalidParameters, MediaKind, Problem, ProviderRequest, endpoint
+from bot.models import InvalidParameters, MediaKind, Problem, ProviderRequest
+from bot.providers.description import MediaPlacement
+from bot.providers.description import ModelChoice as ModelChoice  # the cogs' name for it
+from bot.providers.registry import animating_choices, endpoint_description, model_choices
 
 #: Most URLs the list option takes; the largest documented list (media_urls) holds 12.
 URL_SPLIT = re.compile(r"[\s,]+")
@@ -42,76 +45,9 @@ def url_kind(url: str) -> str | None:
     return major if major in ("image", "video", "audio") else None
 
 
-@dataclass(frozen=True)
-class ModelChoice:
-    """One entry of the ``model`` option: an endpoint, plus parameters the choice fixes."""
-
-    key: str
-    label: str
-    endpoint_id: str
-    kind: MediaKind
-    fixed: Mapping[str, Any] = field(default_factory=dict)
-    #: option name -> request field name, for the options this endpoint understands.
-    options: Mapping[str, str] = field(default_factory=dict)
-
-    @property
-    def request_model(self) -> type[ProviderRequest]:
-        return endpoint(self.endpoint_id).request_model
-
-    @property
-    def provider(self) -> str:
-        return endpoint(self.endpoint_id).provider.value
-
-
-_SEEDANCE2AI_VIDEO = {
-    "prompt": "prompt", "mode": "mode", "quality_tier": "quality_tier",
-    "render_channel": "channel", "aspect_ratio": "aspect_ratio", "duration": "duration",
-    "resolution": "resolution", "start_frame": "image_url", "end_frame": "end_image_url",
-    "references": "media_urls", "generate_audio": "generate_audio", "fixed_lens": "fixed_lens",
-    "seed": "seed",
-}  # fmt: skip
-_SEEDANCEAPI = {
-    "prompt": "prompt", "aspect_ratio": "aspect_ratio", "resolution": "resolution",
-    "duration": "duration", "start_frame": "image_urls", "generate_audio": "generate_audio",
-    "fixed_lens": "fixed_lens",
-}  # fmt: skip
-_SEED2 = {
-    "prompt": "prompt", "aspect_ratio": "ratio", "duration": "duration",
-    "start_frame": "image_files", "references": "image_files",
-}  # fmt: skip
-_GPT = {
-    "prompt": "prompt", "type": "type", "render_channel": "channel", "resolution": "resolution",
-    "aspect_ratio": "aspect_ratio", "batch_count": "batch_count", "images": "image_urls",
-}  # fmt: skip
-_NANO = {
-    "prompt": "prompt", "type": "type", "aspect_ratio": "image_size", "resolution": "resolution",
-    "output_format": "output_format", "images": "image_urls",
-}  # fmt: skip
-
-VIDEO_MODELS: dict[str, ModelChoice] = {
-    choice.key: choice
-    for choice in (
-        ModelChoice("seedance2", "Seedance 2 (seedance2ai)", "seedance2", MediaKind.VIDEO,
-                    options=_SEEDANCE2AI_VIDEO),
-        ModelChoice("seedance", "Seedance (seedance2ai)", "seedance", MediaKind.VIDEO,
-                    options=_SEEDANCE2AI_VIDEO),
-        ModelChoice("seedanceapi", "Seedance 2.0 (seedanceapi)", "seedanceapi", MediaKind.VIDEO,
-                    options=_SEEDANCEAPI),
-        ModelChoice("seed2-fast", "Seedance 2.0 fast (seed2)", "seed2", MediaKind.VIDEO,
-                    fixed={"model": "seedance_2.0_fast"}, options=_SEED2),
-        ModelChoice("seed2-premium", "Seedance 2.0 premium (seed2)", "seed2", MediaKind.VIDEO,
-                    fixed={"model": "seedance_2.0"}, options=_SEED2),
-    )
-}  # fmt: skip
-IMAGE_MODELS: dict[str, ModelChoice] = {
-    choice.key: choice
-    for choice in (
-        ModelChoice("gpt-image-2", "GPT Image 2 (seedance2ai)", "gpt-image-2", MediaKind.IMAGE,
-                    options=_GPT),
-        ModelChoice("nano-banana-pro", "Nano Banana Pro (seedance2ai)", "nano-banana-pro",
-                    MediaKind.IMAGE, options=_NANO),
-    )
-}  # fmt: skip
+#: The /video and /image ``model`` choices, from the provider descriptions.
+VIDEO_MODELS: dict[str, ModelChoice] = model_choices(MediaKind.VIDEO)
+IMAGE_MODELS: dict[str, ModelChoice] = model_choices(MediaKind.IMAGE)
 ALL_MODELS = {**VIDEO_MODELS, **IMAGE_MODELS}
 
 
@@ -120,6 +56,11 @@ def default_model(kind: MediaKind, linked: Iterable[str]) -> ModelChoice | None:
     providers = set(linked)
     models = VIDEO_MODELS if kind is MediaKind.VIDEO else IMAGE_MODELS
     return next((m for m in models.values() if m.provider in providers), None)
+
+
+def animating_model(linked: Iterable[str]) -> ModelChoice | None:
+    """The first video model of a linked provider that can turn an image into a clip."""
+    return next(iter(animating_choices(linked)), None)
 
 
 def split_urls(text: str | None) -> list[str]:
@@ -182,39 +123,38 @@ def _map_media(choice: ModelChoice, inputs: Inputs, data: dict[str, Any]) -> lis
     for name, attachment in (("start_frame", start), ("end_frame", end)):
         if attachment is not None and attachment.kind != "image":
             problems.append(Problem(name, f"must be an image; {attachment.filename} is not."))
-    endpoint_id = choice.endpoint_id
-    if endpoint_id in ("seedance2", "seedance"):
-        if start:
-            data["image_url"] = start.url
-        if end:
-            data["end_image_url"] = end.url
-        if references:
-            data["media_urls"] = references
-        if "mode" not in data:
-            data["mode"] = (
-                "media-to-video" if references else "image-to-video" if start else "text-to-video"
-            )
-    elif endpoint_id == "seedanceapi":
-        if start:
-            data["image_urls"] = [start.url]
-    elif endpoint_id == "seed2":
-        problems += _seed2_files(inputs, data)
-    else:  # image endpoints
-        if references:
-            data["image_urls"] = references
-        data.setdefault("type", "image-to-image" if references else "text-to-image")
-        if endpoint_id == "gpt-image-2":
-            data.setdefault("resolution", "1K")
-            data.setdefault("aspect_ratio", "auto" if data["resolution"] == "1K" else "1:1")
+    described = endpoint_description(choice.endpoint_id)
+    if described is None:
+        return problems
+    media = described.media
+    placed: dict[str, list[str]] = {}
+    for slot, attachment in ((media.start_frame, start), (media.end_frame, end)):
+        if slot is not None and attachment is not None:
+            placed.setdefault(slot.name, []).append(attachment.url)
+    if media.references_by_kind:
+        problems += _sort_by_kind(media, inputs, placed)
+    elif media.references is not None and references:
+        placed.setdefault(media.references.name, []).extend(references)
+    for slot in media.slots():
+        if slot.name in placed:
+            urls = placed[slot.name]
+            data[slot.name] = urls if slot.is_list or len(urls) > 1 else urls[0]
+    if described.mode is not None and described.mode.field not in data:
+        data[described.mode.field] = described.mode.value(
+            references=bool(references), start_frame=start is not None
+        )
+    for default in described.defaults:
+        if default.field not in data:
+            data[default.field] = default.pick(data)
     return problems
 
 
-def _seed2_files(inputs: Inputs, data: dict[str, Any]) -> list[Problem]:
-    """seed2 sorts references by kind; the start frame becomes @image_file_1."""
-    buckets: dict[str, list[str]] = {"image": [], "video": [], "audio": []}
-    if inputs.start_frame:
-        buckets["image"].append(inputs.start_frame.url)
+def _sort_by_kind(
+    media: MediaPlacement, inputs: Inputs, placed: dict[str, list[str]]
+) -> list[Problem]:
+    """References sorted into the endpoint's image, video and audio lists, in the order given."""
     problems = []
+    by_kind = media.references_by_kind
     for attachment in inputs.files:
         if attachment.kind is None:
             problems.append(
@@ -222,8 +162,10 @@ def _seed2_files(inputs: Inputs, data: dict[str, Any]) -> list[Problem]:
                     "references", f"{attachment.filename} is not an image, video or audio file."
                 )
             )
+        elif attachment.kind not in by_kind:
+            problems.append(Problem("references", f"takes no {attachment.kind} files."))
         else:
-            buckets[attachment.kind].append(attachment.url)
+            placed.setdefault(by_kind[attachment.kind], []).append(attachment.url)
     for url in inputs.urls:
         kind = url_kind(url)
         if kind is None:
@@ -234,11 +176,10 @@ def _seed2_files(inputs: Inputs, data: dict[str, Any]) -> list[Problem]:
                     "(name it .png/.jpg, .mp4 or .mp3).",
                 )
             )
+        elif kind not in by_kind:
+            problems.append(Problem("urls", f"take no {kind} files."))
         else:
-            buckets[kind].append(url)
-    for kind, key in (("image", "image_files"), ("video", "video_files"), ("audio", "audio_files")):
-        if buckets[kind]:
-            data[key] = buckets[kind]
+            placed.setdefault(by_kind[kind], []).append(url)
     return problems
 
 
@@ -246,14 +187,20 @@ def _to_options(choice: ModelChoice, problems: Iterable[Problem]) -> list[Proble
     reverse: dict[str, str] = {}
     for option, field_name in choice.options.items():
         reverse.setdefault(field_name, option)
-    for seed2_list in ("video_files", "audio_files"):
-        reverse.setdefault(seed2_list, "references")
-    rename = {"media_urls": "references", "image_urls": "images" if choice.kind is MediaKind.IMAGE
-              else "start_frame"}  # fmt: skip
+    described = endpoint_description(choice.endpoint_id)
+    if described is not None:
+        # Fields only filled from files (seed2's video and audio lists) read as the option used.
+        reference_option = "images" if choice.kind is MediaKind.IMAGE else "references"
+        media = described.media
+        for option, slot in (("start_frame", media.start_frame), ("end_frame", media.end_frame)):
+            if slot is not None:
+                reverse.setdefault(slot.name, option)
+        for slot in media.slots():
+            reverse.setdefault(slot.name, reference_option)
     renamed = []
     for problem in problems:
-        name = rename.get(problem.field) or reverse.get(problem.field, problem.field)
-        related = tuple(rename.get(r) or reverse.get(r, r) for r in problem.related)
+        name = reverse.get(problem.field, problem.field)
+        related = tuple(reverse.get(r, r) for r in problem.related)
         renamed.append(Problem(name, problem.message, problem.allowed, related))
     return renamed
 

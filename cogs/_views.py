@@ -14,10 +14,18 @@ from typing import TYPE_CHECKING, Any, ClassVar, Self
 import discord
 
 from bot.models import MediaKind, endpoint
+from bot.providers.registry import extension_for
 from bot.storage import Job, JobState
 from cogs._errors import clip, reply, report
 from cogs._inputs import is_discord_cdn, map_urls, refresh_inputs
-from cogs._requests import ALL_MODELS, Attachment, Inputs, ModelChoice, build_request, default_model
+from cogs._requests import (
+    ALL_MODELS,
+    Attachment,
+    Inputs,
+    ModelChoice,
+    animating_model,
+    build_request,
+)
 
 if TYPE_CHECKING:
     from bot.app import SeedanceBot
@@ -136,7 +144,7 @@ class RerollButton(_JobButton, action="reroll"):
 
 
 class ExtendButton(_JobButton, action="extend"):
-    """Seedance 2: continue from this clip, per the prompt guide."""
+    """Continue from this clip, per the prompt guide (endpoints whose description says how)."""
 
     label = "Extend"
     emoji = "⏩"
@@ -144,15 +152,16 @@ class ExtendButton(_JobButton, action="extend"):
     async def act(self, interaction: discord.Interaction, job: Job) -> None:
         uploaded = _result_file(interaction, "video")
         clip_url = uploaded.url if uploaded is not None else job.video_url
-        if clip_url is None:
+        found = extension_for(job.endpoint)
+        if clip_url is None or found is None:
             await reply(interaction, "This result has no clip to continue from.")
             return
-        keep = ("quality_tier", "channel", "aspect_ratio", "duration", "resolution",
-                "generate_audio", "fixed_lens")  # fmt: skip
-        data = {k: job.request[k] for k in keep if k in job.request}
+        choice, extension = found
+        data = {k: job.request[k] for k in extension.keep if k in job.request}
         prompt = EXTEND_PREFIX + str(job.request.get("prompt", ""))
-        data.update(mode="media-to-video", media_urls=[clip_url], prompt=prompt[:10_000])
-        choice = ALL_MODELS["seedance2"]
+        prompt_max = choice.request_model.bounds("prompt").get("max_length")
+        data.update(extension.fixed)
+        data.update({extension.clip_field: [clip_url], "prompt": prompt[:prompt_max]})
         given = [uploaded] if uploaded is not None else None
         await _start(interaction, choice, choice.request_model.parse(data), given)
 
@@ -172,7 +181,7 @@ class AnimateButton(_JobButton, action="animate"):
             else (job.image_urls[0] if job.image_urls else None)
         )
         linked = [k.provider for k in await bot.keys.for_user(interaction.user.id)]
-        choice = default_model(MediaKind.VIDEO, linked)
+        choice = animating_model(linked)
         if image is None or choice is None:
             from cogs.keys import link_key_view
 
@@ -277,7 +286,7 @@ def result_view(job: Job) -> discord.ui.View:
         return view
     view.add_item(RerollButton(job.id))
     succeeded = job.state in (JobState.SUCCEEDED, JobState.DELIVERED) and job.error_code is None
-    if succeeded and job.endpoint == "seedance2" and job.video_url:
+    if succeeded and extension_for(job.endpoint) is not None and job.video_url:
         view.add_item(ExtendButton(job.id))
     if succeeded and endpoint(job.endpoint).kind is MediaKind.IMAGE and job.image_urls:
         view.add_item(AnimateButton(job.id))

@@ -1,22 +1,21 @@
 """/help: linking a key, what every model accepts and costs, and how to write a good prompt.
 
 The models part is generated from the request models and the /video and /image model choices, and
-the prices from the provider clients' documented tables, so the help can never drift from what the
-bot actually accepts.
+the prices from the provider descriptions' documented tables, so the help can never drift from what
+the bot actually accepts.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.models import InvalidParameters, MediaKind, Provider, ProviderRequest, Seed2Request
-from bot.providers import seed2, seedanceapi
+from bot.models import InvalidParameters, MediaKind, ProviderRequest, Seed2Request
+from bot.providers.registry import DESCRIPTIONS, description
 from cogs._requests import (
     ALL_MODELS,
     IMAGE_MODELS,
@@ -25,7 +24,7 @@ from cogs._requests import (
     ModelChoice,
     build_request,
 )
-from cogs.keys import KEY_SOURCES, PROVIDER_NAMES
+from cogs.keys import provider_name
 
 if TYPE_CHECKING:
     from bot.app import SeedanceBot
@@ -174,48 +173,12 @@ def rule_lines(choice: ModelChoice) -> list[str]:
 # -- prices -------------------------------------------------------------------------------------
 
 
-def usd(amount: Decimal) -> str:
-    return f"${amount.normalize():f}"
-
-
-def seedanceapi_prices() -> str:
-    durations = sorted({d for _, d, _ in seedanceapi.PRICES}, key=int)
-    resolutions = sorted({r for r, _, _ in seedanceapi.PRICES}, key=lambda r: int(r.rstrip("p")))
-    header = "      " + "".join(f"{d + ' s':<9}" for d in durations)
-    rows = [
-        f"{r:<6}"
-        + "".join(
-            f"{seedanceapi.PRICES[(r, d, False)]}/{seedanceapi.PRICES[(r, d, True)]}".ljust(9)
-            for d in durations
-        )
-        for r in resolutions
-    ]
-    table = "\n".join([header.rstrip(), *(row.rstrip() for row in rows)])
-    return (
-        f"Credits without/with audio; 1 credit = {usd(seedanceapi.USD_PER_CREDIT)}.\n"
-        f"```\n{table}\n```"
-    )
-
-
-def seed2_price(choice: ModelChoice) -> str:
-    plain, with_refs = seed2.RATES[choice.fixed["model"]]
-    per_usd = Decimal(seed2.CREDITS_PER_USD)
-    seconds = choice.request_model.defaults().get("duration", 5)
-    example = plain * seconds
-    return (
-        f"{plain:,} credits per second ({usd(plain / per_usd)}), {with_refs:,} with reference "
-        f"videos or audio. {seconds} s = {example:,} credits ({usd(example / per_usd)}). "
-        f"{seed2.CREDITS_PER_USD:,} credits = $1."
-    )
-
-
 def price_text(choice: ModelChoice) -> str:
-    if choice.provider == Provider.SEEDANCEAPI:
-        return seedanceapi_prices()
-    if choice.provider == Provider.SEED2:
-        return seed2_price(choice)
+    described = description(choice.provider)
+    if described is not None and described.price_text is not None:
+        return described.price_text(choice)
     return (
-        f"{PROVIDER_NAMES[Provider(choice.provider)]} publishes no price list: the credits a job "
+        f"{provider_name(choice.provider)} publishes no price list: the credits a job "
         "uses show once the provider has accepted it (and in /jobs list)."
     )
 
@@ -235,7 +198,7 @@ def model_embed(choice: ModelChoice) -> discord.Embed:
     embed = discord.Embed(
         title=choice.label,
         description=(
-            f"{command} · key from {PROVIDER_NAMES[Provider(choice.provider)]}"
+            f"{command} · key from {provider_name(choice.provider)}"
             + (f" · prompt up to {prompt_max:,} characters" if prompt_max else "")
         ),
         colour=COLOUR,
@@ -283,11 +246,11 @@ def keys_embed() -> discord.Embed:
         ),
         colour=COLOUR,
     )
-    for provider, site in PROVIDER_NAMES.items():
+    for provider, described in DESCRIPTIONS.items():
         names = [m.label.split(" (")[0] for m in ALL_MODELS.values() if m.provider == provider]
         embed.add_field(
-            name=site,
-            value=f"{', '.join(names)}\nKey from {KEY_SOURCES[provider]}.",
+            name=described.name,
+            value=f"{', '.join(names)}\nKey from {described.key_source}.",
             inline=False,
         )
     return embed

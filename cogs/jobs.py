@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from decimal import Decimal
 from typing import TYPE_CHECKING
 
 import discord
@@ -12,7 +11,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.jobs import Progress, ProgressKind
-from bot.providers import seed2, seedanceapi
+from bot.providers.registry import description
 from bot.storage import DeliveryState, Job, JobState
 from cogs._cards import (
     describe_duration,
@@ -49,11 +48,6 @@ _STATE_WORDS: dict[JobState, str] = {
 #: States with an outcome to show: a result, a failure, or a send that may not have arrived.
 FINISHED = frozenset({JobState.SUCCEEDED, JobState.FAILED, JobState.DELIVERED, JobState.UNCERTAIN})
 EXPIRY_NOTE = "-# Provider links expire after a while: save what you want to keep."
-#: Dollars per credit where the provider documents a price.
-_USD_PER_CREDIT: dict[str, Decimal] = {
-    "seedanceapi": seedanceapi.USD_PER_CREDIT,
-    "seed2": Decimal(1) / seed2.CREDITS_PER_USD,
-}
 
 
 # -- how a job reads ----------------------------------------------------------------------------
@@ -95,7 +89,9 @@ def jump_link(job: Job) -> str | None:
 
 
 def credits_text(provider: str, credits: int) -> str:
-    rate = _USD_PER_CREDIT.get(provider)
+    described = description(provider)
+    # Dollars per credit where the provider documents a price.
+    rate = described.usd_per_credit if described is not None else None
     if rate is None:
         return f"{credits:,} credits"
     usd = (credits * rate).normalize()

@@ -21,7 +21,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.models import Provider
-from bot.providers import KeyCheck, KeyCheckInconclusiveError, ProviderError
+from bot.providers import DESCRIPTIONS, KeyCheck, KeyCheckInconclusiveError, ProviderError
 from bot.providers.http import scrub
 from bot.redaction import KEY_FORM_INPUT_ID
 from bot.storage import LinkedKey
@@ -33,32 +33,20 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 #: What members see for each provider: the site they signed up on.
-PROVIDER_NAMES: dict[Provider, str] = {
-    Provider.SEEDANCE2AI: "seedance2ai.io",
-    Provider.SEEDANCEAPI: "seedanceapi.org",
-    Provider.SEED2: "seed2.io",
-}
+PROVIDER_NAMES: dict[Provider, str] = {p: d.name for p, d in DESCRIPTIONS.items()}
 #: Where each provider hands out keys (from its documentation), for the form and for errors.
-KEY_SOURCES: dict[Provider, str] = {
-    Provider.SEEDANCE2AI: "your seedance2ai.io dashboard",
-    Provider.SEEDANCEAPI: "the API Keys page of your seedanceapi.org dashboard",
-    Provider.SEED2: "the Account page on seed2.io",
-}
+KEY_SOURCES: dict[Provider, str] = {p: d.key_source for p, d in DESCRIPTIONS.items()}
 #: Where a member sees their balance and what was charged (from each provider's documentation),
 #: to check whether a job the provider never confirmed did start.
-ACCOUNT_PAGES: dict[Provider, str] = {
-    Provider.SEEDANCE2AI: "your dashboard at https://seedance2ai.io",
-    Provider.SEEDANCEAPI: "your dashboard at https://seedanceapi.org",
-    Provider.SEED2: "the Account page at https://seed2.io",
-}
-#: The documented key shapes, never a real key. seedanceapi.org documents no prefix.
-KEY_SHAPES: dict[Provider, str] = {
-    Provider.SEEDANCE2AI: "sk_live_…",
-    Provider.SEEDANCEAPI: "the key from your seedanceapi.org dashboard",
-    Provider.SEED2: "sk-s2-…",
-}
+ACCOUNT_PAGES: dict[Provider, str] = {p: d.account_page for p, d in DESCRIPTIONS.items()}
+#: The documented key shapes, never a real key.
+KEY_SHAPES: dict[Provider, str] = {p: d.key_shape for p, d in DESCRIPTIONS.items()}
 #: Prefixes that give away which provider a pasted key belongs to.
-_KEY_PREFIXES: dict[Provider, str] = {Provider.SEEDANCE2AI: "sk_live_", Provider.SEED2: "sk-s2-"}
+_KEY_PREFIXES: dict[Provider, str] = {
+    p: d.key_prefix for p, d in DESCRIPTIONS.items() if d.key_prefix is not None
+}
+#: The form's placeholder before a provider is chosen: the shapes that show a prefix.
+_ANY_KEY_SHAPE = " or ".join(KEY_SHAPES[p] for p in _KEY_PREFIXES)
 
 PROVIDER_CHOICES = [
     app_commands.Choice(name=name, value=provider.value)
@@ -119,7 +107,7 @@ class LinkKeyModal(discord.ui.Modal, title="Link an API key"):
                 for choice, name in PROVIDER_NAMES.items()
             ],
         )
-        shape = KEY_SHAPES[provider] if provider else "sk_live_… or sk-s2-…"
+        shape = KEY_SHAPES[provider] if provider else _ANY_KEY_SHAPE
         self.key_input: discord.ui.TextInput[LinkKeyModal] = discord.ui.TextInput(
             custom_id=KEY_FORM_INPUT_ID,  # the log redactor hides this field's value
             style=discord.TextStyle.short,

@@ -14,12 +14,20 @@ from typing import Any
 
 from bot.jobs.budget import PrepaidGate, RequestBudget
 from bot.jobs.clock import Clock
-from bot.jobs.ports import DeliveryOutcome, DeliveryPort, Progress, ProgressKind
+from bot.jobs.ports import (
+    DeliveryOutcome,
+    DeliveryPort,
+    InputRefresher,
+    InputUnavailableError,
+    Progress,
+    ProgressKind,
+)
 from bot.jobs.timing import GenerationTimes, PollPlan
 from bot.metrics import Metrics
 from bot.models import ProviderRequest, endpoint, endpoint_for
 from bot.providers import ProviderClient, ProviderError, TaskState, TaskStatus, errors
 from bot.providers.http import RequestGate
+from bot.providers.registry import DOCUMENTED_BUDGETS
 from bot.storage import (
     AWAITING_DELIVERY,
     ApiKeyStore,
@@ -34,9 +42,6 @@ from bot.storage.jobs import image_urls_json, new_idempotency_key, raw_json, req
 
 log = logging.getLogger(__name__)
 
-#: Requests per window per key. seedance2ai documents 30 per 60 s; the others document nothing.
-DOCUMENTED_BUDGETS: dict[str, tuple[int, float]] = {"seedance2ai": (30, 60.0)}
-
 
 #: Poll failures that mean the provider is not answering (as opposed to a 429 or a refusal).
 _OUTAGES = (errors.ServerError, errors.ConnectionFailedError, errors.MalformedResponseError)
@@ -47,6 +52,8 @@ KEY_UNREADABLE = "KeyUnreadable"
 KEY_REJECTED = "KeyRejected"
 #: Error code of a job a bug in the bot stopped before anything could have reached the provider.
 INTERNAL_ERROR = "InternalError"
+#: Error code of a job not sent because one of its input files could no longer be had.
+INPUT_EXPIRED = "InputExpired"
 #: Seconds between two looks at a running job held because its key was refused.
 REJECTED_KEY_RECHECK = 60.0
 
@@ -93,6 +100,9 @@ class EngineConfig:
     plan: PollPlan = field(default_factory=PollPlan)
     #: How long stop() lets in-flight requests finish before cancelling them.
     stop_grace: float = 10.0
+    #: A job about to be sent whose request was written longer ago than this (seconds) has its
+    #: input links refreshed first: Discord's expire about a day after they are signed.
+    refresh_inputs_after: float = 3600.0
 
 
 def _key_id(provider: str, api_key: str) -> tuple[str, str]:
@@ -113,8 +123,11 @@ class JobEngine:
         config: EngineConfig | None = None,
         clock: Clock | None = None,
         metrics: Metrics | None = None,
+        inputs: InputRefresher | None = None,
     ) -> None:
         self._metrics = metrics
+        #: Refreshes the input links of a job that waited, right before it is sent (None: never).
+        self._inputs = inputs
         self._jobs = jobs
         self._keys = keys
         self._clients = clients
@@ -147,6 +160,10 @@ class JobEngine:
         self._budgets: dict[tuple[str, str], RequestBudget] = {}
         #: Job id -> when the provider began failing its polls (cleared by the next good one).
         self._failing_since: dict[int, float] = {}
+        #: Job id -> when its request's input links were last made fresh, if not at its creation.
+        self._inputs_fresh_at: dict[int, float] = {}
+        #: Job id -> refreshes of its inputs in a row that failed for now (not for good).
+        self._refresh_failures = Counter[int]()
         self._wake = asyncio.Event()
         self._loop_task: asyncio.Task[None] | None = None
 
@@ -253,6 +270,7 @@ class JobEngine:
                 raise ValueError(f"job {job_id} is for {held.endpoint}")
             data = request.model_dump(mode="json", exclude_none=True)
             changes["request_json"] = request_json(data)
+            self._inputs_fresh_at[job_id] = self._clock.now()
         job = await self._jobs.update(job_id, **changes) if changes else held
         del self._held[job_id]
         self._jobs_by_id[job_id] = job
@@ -312,6 +330,8 @@ class JobEngine:
         )
         if requeued is not None:
             self._unschedule(job_id)
+            if request is not None:
+                self._inputs_fresh_at[job_id] = self._clock.now()
             self._queued[job_id] = requeued
             self._jobs_by_id[job_id] = requeued
             await self._publish(
@@ -445,6 +465,8 @@ class JobEngine:
         self._crashes.pop(job_id, None)
         self._queued.pop(job_id, None)
         self._failing_since.pop(job_id, None)
+        self._inputs_fresh_at.pop(job_id, None)
+        self._refresh_failures.pop(job_id, None)
         self._unschedule(job_id)
         self._jobs_by_id.pop(job_id, None)
 
@@ -681,6 +703,10 @@ class JobEngine:
     # -- the steps -----------------------------------------------------------------------------
 
     async def _submit(self, job: Job, api_key: str, gate: RequestGate) -> None:
+        prepared = await self._prepare_inputs(job)
+        if prepared is None:  # not sent: failed, or waiting to try again
+            return
+        job = prepared
         # Written before the POST, so a crash mid-request is known on restart.
         sending = await self._jobs.transition(
             job.id,
@@ -730,6 +756,63 @@ class JobEngine:
         await self._publish(Progress(running, ProgressKind.SUBMITTED, elapsed=0.0))
         log.info("Job %d submitted to %s as task %s", job.id, job.provider, submission.task_id)
 
+    async def _prepare_inputs(self, job: Job) -> Job | None:
+        """``job`` as it is to be sent: with its input links refreshed (and stored) if it waited
+        long enough for them to expire. None when it must not be sent now: an input can no longer
+        be had (the job fails, nothing sent) or cannot be had right now (it waits, then tries
+        again)."""
+        if self._inputs is None or not self._may_replace_request(job):
+            return job
+        now = self._clock.now()
+        fresh_at = self._inputs_fresh_at.get(job.id, job.created_at)
+        if now - fresh_at < self.config.refresh_inputs_after:
+            return job
+        try:
+            fresh = await self._inputs.refresh(job)
+        except InputUnavailableError as error:
+            self._release_slot(job)
+            self._refresh_failures[job.id] += 1
+            failures = self._refresh_failures[job.id]
+            if error.retryable and failures < self.config.max_submit_attempts:
+                delay = self.config.submit_retry_delay * failures
+                waiting = await self._jobs.update(job.id, next_poll_at=now + delay)
+                self._queued[job.id] = waiting
+                self._jobs_by_id[job.id] = waiting
+                log.warning(
+                    "Job %d: inputs not refreshed (%s); trying again in %.0fs", job.id, error, delay
+                )
+                return None
+            self._queued.pop(job.id, None)
+            await self._fail(job, INPUT_EXPIRED, error.message)
+            await self._publish_queue(job.owner_id)
+            return None
+        self._refresh_failures.pop(job.id, None)
+        self._inputs_fresh_at[job.id] = now
+        data = endpoint(job.endpoint).request_model.parse(dict(fresh))
+        refreshed = data.model_dump(mode="json", exclude_none=True)
+        if refreshed == job.request:
+            return job
+        stored = await self._jobs.transition(
+            job.id, [JobState.QUEUED], request_json=request_json(refreshed)
+        )
+        if stored is None:  # cancelled meanwhile
+            self._release_slot(job)
+            self._forget(job.id)
+            return None
+        self._queued[job.id] = stored
+        self._jobs_by_id[job.id] = stored
+        log.info("Job %d: input links refreshed before sending", job.id)
+        return stored
+
+    def _may_replace_request(self, job: Job) -> bool:
+        """Whether ``job`` may be sent with another body than before: not under an
+        Idempotency-Key the provider may already hold with the first body (it would refuse the
+        new one, and the task it may have made would be lost). An API without idempotency keys
+        is only sent a job again on proof that no task was made."""
+        if job.state is not JobState.QUEUED:
+            return False  # resent after a crash mid-submit: the same body under the same key
+        return job.submit_attempts == 0 or not self._clients[job.provider].honours_idempotency
+
     async def _requeue(self, job: Job, error: ProviderError) -> None:
         delay = max(error.retry_after or 0.0, self.config.submit_retry_delay * job.submit_attempts)
         queued = await self._jobs.update(
@@ -752,6 +835,10 @@ class JobEngine:
             await self._fail(job, type(error).__name__, error.message)
             return
         except ProviderError as error:
+            # Past its deadline the job ends whether or not the provider answers: a provider
+            # that stays down (or keeps refusing polls) must not keep it, and its slot, forever.
+            if await self._timed_out(job):
+                return
             await self._poll_later(
                 job, max(error.retry_after or 0.0, self.config.plan.core_interval)
             )
@@ -762,21 +849,29 @@ class JobEngine:
         if state.status.finished:
             await self._finish(job, state)
             return
+        if await self._timed_out(job):
+            return
         now = self._clock.now()
         elapsed = now - (job.submitted_at or now)
         expected = self._times.expected(job.endpoint, job.request)
-        if elapsed > self._times.deadline(expected):
-            minutes = round(elapsed / 60)
-            await self._fail(
-                job,
-                "ProviderTimeout",
-                f"Timed out at the provider: still not finished after {minutes} minutes.",
-            )
-            return
         await self._poll_later(job, self._times.next_poll_delay(elapsed, expected))
         await self._publish(
             Progress(self._jobs_by_id[job.id], ProgressKind.RUNNING, elapsed=elapsed)
         )
+
+    async def _timed_out(self, job: Job) -> bool:
+        """Fail ``job`` if it has been running longer than its deadline (six times its expected
+        time, within the plan's bounds), whatever its last poll said; True if it did."""
+        now = self._clock.now()
+        elapsed = now - (job.submitted_at or now)
+        if elapsed <= self._times.deadline(self._times.expected(job.endpoint, job.request)):
+            return False
+        await self._fail(
+            job,
+            "ProviderTimeout",
+            f"Timed out at the provider: still not finished after {round(elapsed / 60)} minutes.",
+        )
+        return True
 
     async def _publish_outage(self, job: Job, asked_at: float) -> None:
         """The provider failed a poll (after the client's retries); the job keeps going, and its

@@ -5,15 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-#: Starting guesses in seconds before anything is learned: (base, per second of video).
-_PRIORS: dict[str, tuple[float, float]] = {
-    "seedance2": (60.0, 12.0),
-    "seedance": (45.0, 10.0),
-    "seedanceapi": (40.0, 10.0),
-    "seed2": (45.0, 12.0),
-    "gpt-image-2": (30.0, 0.0),
-    "nano-banana-pro": (25.0, 0.0),
-}
+from bot.providers.registry import timing_priors
+
+#: Starting guesses in seconds before anything is learned: (base, per second of video), per
+#: endpoint from its provider's description; an endpoint not described gets the second.
+_PRIORS: dict[str, tuple[float, float]] = timing_priors()
+_UNKNOWN_PRIOR = (60.0, 10.0)
 _RESOLUTION_FACTOR = {
     "480p": 0.7, "720p": 1.0, "1080p": 1.5, "1080p-plus": 1.8, "4k": 2.5,
     "1K": 1.0, "2K": 1.4, "4K": 2.0,
@@ -68,7 +65,7 @@ class GenerationTimes:
         known = self._learned.get((endpoint, size_class(endpoint, request)))
         if known is not None:
             return known[1]
-        base, per_second = _PRIORS.get(endpoint, (60.0, 10.0))
+        base, per_second = _PRIORS.get(endpoint, _UNKNOWN_PRIOR)
         seconds = float(request.get("duration") or 0)
         factor = _RESOLUTION_FACTOR.get(str(request.get("resolution")), 1.0)
         batch = float(request.get("batch_count") or request.get("batchCount") or 1)

@@ -1,4 +1,5 @@
-"""Clients for the three generation APIs over one shared aiohttp session (no discord import)."""
+"""Clients for the generation APIs over one shared aiohttp session, and each provider's description
+(no discord import)."""
 
 from __future__ import annotations
 
@@ -6,19 +7,15 @@ import aiohttp
 
 from bot.metrics import Metrics
 from bot.models import Provider
+from bot.providers.description import ModelChoice, ProviderDescription
 from bot.providers.errors import KeyCheckInconclusiveError, ProviderError
 from bot.providers.http import ProviderClient
+from bot.providers.registry import CLIENT_CLASSES, DESCRIPTIONS
 from bot.providers.retry import RetryPolicy
 from bot.providers.seed2 import Seed2Client
 from bot.providers.seedance2ai import Seedance2AIClient
 from bot.providers.seedanceapi import SeedanceApiClient
 from bot.providers.state import CostEstimate, KeyCheck, Submission, TaskState, TaskStatus
-
-CLIENT_CLASSES: dict[Provider, type[ProviderClient]] = {
-    Provider.SEEDANCE2AI: Seedance2AIClient,
-    Provider.SEEDANCEAPI: SeedanceApiClient,
-    Provider.SEED2: Seed2Client,
-}
 
 
 def build_clients(
@@ -38,10 +35,13 @@ def build_clients(
 
 __all__ = [
     "CLIENT_CLASSES",
+    "DESCRIPTIONS",
     "CostEstimate",
     "KeyCheck",
     "KeyCheckInconclusiveError",
+    "ModelChoice",
     "ProviderClient",
+    "ProviderDescription",
     "ProviderError",
     "RetryPolicy",
     "Seed2Client",

@@ -11,14 +11,8 @@ from urllib.parse import quote
 from bot.models import Provider, ProviderRequest, Seed2Request
 from bot.providers import errors
 from bot.providers.http import ProviderClient, as_int, envelope_data, first_text
+from bot.providers.seed2_description import CREDITS_PER_USD, RATES, SEED2
 from bot.providers.state import CostEstimate, KeyCheck, Submission, TaskState, TaskStatus
-
-#: Credits per second: (without video/audio references, with them), from the README.
-RATES: dict[str, tuple[int, int]] = {
-    "seedance_2.0_fast": (580, 1160),
-    "seedance_2.0": (1160, 2320),
-}
-CREDITS_PER_USD = 10_000
 
 _STATUSES = {
     "pending": TaskStatus.QUEUED,
@@ -37,7 +31,7 @@ class Seed2Client(ProviderClient):
     provider: ClassVar[Provider] = Provider.SEED2
     version_path: ClassVar[str] = "/v1"
     # The README documents no Idempotency-Key: a lost submit answer is never re-sent blindly.
-    honours_idempotency: ClassVar[bool] = False
+    honours_idempotency: ClassVar[bool] = SEED2.honours_idempotency
     request_models: ClassVar[tuple[type[ProviderRequest], ...]] = (Seed2Request,)
 
     def _submit_path(self, request: ProviderRequest) -> str:

@@ -17,6 +17,7 @@ from bot.models import (
 )
 from bot.providers import errors
 from bot.providers.http import ProviderClient, as_int, first_text
+from bot.providers.seedance2ai_description import SEEDANCE2AI
 from bot.providers.state import KeyCheck, Submission, TaskState, TaskStatus
 
 #: Routes below the version path ``/api/v1``.
@@ -52,7 +53,7 @@ _STATUSES = {
 class Seedance2AIClient(ProviderClient):
     provider: ClassVar[Provider] = Provider.SEEDANCE2AI
     version_path: ClassVar[str] = "/api/v1"
-    honours_idempotency: ClassVar[bool] = True
+    honours_idempotency: ClassVar[bool] = SEEDANCE2AI.honours_idempotency
     request_models: ClassVar[tuple[type[ProviderRequest], ...]] = tuple(_PATHS)
 
     def _submit_path(self, request: ProviderRequest) -> str:

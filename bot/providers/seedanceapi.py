@@ -3,30 +3,13 @@
 from __future__ import annotations
 
 import secrets
-from decimal import Decimal
 from typing import Any, ClassVar
 
 from bot.models import Provider, ProviderRequest, SeedanceApiRequest
 from bot.providers import errors
 from bot.providers.http import ProviderClient, as_int, envelope_data, first_text
+from bot.providers.seedanceapi_description import PRICES, SEEDANCEAPI, USD_PER_CREDIT
 from bot.providers.state import CostEstimate, KeyCheck, Submission, TaskState, TaskStatus
-
-#: Credits by (resolution, duration, generate_audio), from the guide's pricing tables.
-PRICES: dict[tuple[str, str, bool], int] = {
-    ("480p", "4", False): 8,
-    ("480p", "4", True): 14,
-    ("480p", "8", False): 14,
-    ("480p", "8", True): 28,
-    ("480p", "12", False): 19,
-    ("480p", "12", True): 38,
-    ("720p", "4", False): 14,
-    ("720p", "4", True): 28,
-    ("720p", "8", False): 28,
-    ("720p", "8", True): 56,
-    ("720p", "12", False): 42,
-    ("720p", "12", True): 84,
-}
-USD_PER_CREDIT = Decimal("0.005")
 
 _ERROR_CODES: dict[str, type[errors.ProviderError]] = {
     "INVALID_PROMPT": errors.InvalidRequestError,
@@ -52,7 +35,7 @@ class SeedanceApiClient(ProviderClient):
     provider: ClassVar[Provider] = Provider.SEEDANCEAPI
     version_path: ClassVar[str] = "/v1"
     # The guide documents no Idempotency-Key: a lost submit answer is never re-sent blindly.
-    honours_idempotency: ClassVar[bool] = False
+    honours_idempotency: ClassVar[bool] = SEEDANCEAPI.honours_idempotency
     request_models: ClassVar[tuple[type[ProviderRequest], ...]] = (SeedanceApiRequest,)
 
     def _submit_path(self, request: ProviderRequest) -> str:
