@@ -2,13 +2,13 @@
 
 from bot.jobs.budget import RequestBudget
 from bot.jobs.clock import Clock, ScaledClock
-from bot.jobs.engine import (
+from bot.jobs.config import EngineConfig
+from bot.jobs.engine import JobEngine
+from bot.jobs.errors import (
     INPUT_EXPIRED,
     INTERNAL_ERROR,
     KEY_REJECTED,
     KEY_UNREADABLE,
-    EngineConfig,
-    JobEngine,
     KeyRejectedError,
     NoLinkedKeyError,
     TooManyWaitingJobsError,

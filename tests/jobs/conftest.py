@@ -28,6 +28,7 @@ from tests.fakes.base import FakeApi
 from tests.fakes.seed2 import FakeSeed2
 from tests.fakes.seedance2ai import FakeSeedance2AI
 from tests.fakes.seedanceapi import FakeSeedanceApi
+from tests.jobs.crash import kill
 
 #: Simulated seconds per real second: a 100 s generation takes 0.1 s of test time.
 SPEED = 1000.0
@@ -138,12 +139,13 @@ class Harness:
         """Kill the engine mid-flight and drop the connection, as a killed process would."""
         assert self.engine is not None
         assert self.database is not None
-        await self.engine.kill()
+        await kill(self.engine)
         await self.database.close()
         self.engine = self.database = None
 
     async def stop(self) -> None:
         if self.engine is not None:
+            self.check()
             await self.engine.stop()
         if self.database is not None:
             await self.database.close()
@@ -159,10 +161,16 @@ class Harness:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + seconds
         while loop.time() < deadline:
+            self.check()
             if await _value(condition()):
                 return
             await asyncio.sleep(0.005)
         raise AssertionError("condition not reached in time")
+
+    def check(self) -> None:
+        """While the engine runs, what it holds in memory keeps its invariants (at every wait)."""
+        if self.engine is not None and self.engine.running:
+            self.engine._check_invariants()
 
     async def wait_state(self, job_id: int, *states: JobState, seconds: float = 10.0) -> Job:
         async def reached() -> bool:

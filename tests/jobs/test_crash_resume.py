@@ -11,6 +11,7 @@ import pytest
 from bot.storage import DeliveryState, JobState
 from tests.fakes.base import Fault
 from tests.jobs.conftest import REQUESTS, Harness, RecordingPort
+from tests.jobs.crash import kill
 
 PROVIDERS = list(REQUESTS)
 
@@ -48,7 +49,8 @@ async def test_crash_after_the_job_was_recorded_before_anything_was_sent(
 ) -> None:
     await harness.start()
     await harness.link(7, provider)
-    await harness.engine.kill()  # type: ignore[union-attr]
+    assert harness.engine is not None
+    await kill(harness.engine)
     job_id = await _new_job(harness, provider)  # written, as enqueue() does first
     await harness.crash()
 
@@ -63,7 +65,8 @@ async def test_crash_after_marking_submitting_resends_with_the_same_key_where_ho
 ) -> None:
     await harness.start()
     await harness.link(7, "seedance2ai")
-    await harness.engine.kill()  # type: ignore[union-attr]
+    assert harness.engine is not None
+    await kill(harness.engine)
     job_id = await _new_job(harness, "seedance2ai")
     assert harness.jobs is not None
     await harness.jobs.update(job_id, state=JobState.SUBMITTING, submit_attempts=1)
@@ -80,7 +83,8 @@ async def test_crash_after_marking_submitting_is_uncertain_where_keys_are_not_ho
 ) -> None:
     await harness.start()
     await harness.link(7, provider)
-    await harness.engine.kill()  # type: ignore[union-attr]
+    assert harness.engine is not None
+    await kill(harness.engine)
     job_id = await _new_job(harness, provider)
     assert harness.jobs is not None
     await harness.jobs.update(job_id, state=JobState.SUBMITTING, submit_attempts=1)

@@ -19,6 +19,7 @@ from bot.jobs import INPUT_EXPIRED, InputUnavailableError, ProgressKind
 from bot.models import Seed2Request, Seedance2Request
 from bot.storage import Job, JobState
 from tests.jobs.conftest import REQUESTS, Harness
+from tests.jobs.crash import kill
 
 STALE = "https://cdn.discordapp.com/attachments/1/2/frame.png?ex=1&is=2&hm=stale&"
 WITH_INPUT = {
@@ -178,7 +179,8 @@ async def _recorded_before_a_restart(harness: Harness, provider: str) -> Job:
     harness.config = replace(harness.config, refresh_inputs_after=REFRESH_AFTER)
     await harness.start()
     await harness.link(7, provider)
-    await harness.engine.kill()  # type: ignore[union-attr]
+    assert harness.engine is not None
+    await kill(harness.engine)
     assert harness.jobs is not None
     job = await harness.jobs.create(
         owner_id=7,

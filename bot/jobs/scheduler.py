@@ -1,0 +1,148 @@
+"""When each job's next action is due, which jobs have a step in flight, and which requests one
+key's budget is spent on first."""
+
+from __future__ import annotations
+
+import asyncio
+import heapq
+import itertools
+from collections.abc import Iterator
+from dataclasses import dataclass
+from enum import Enum
+
+from bot.jobs.budget import RequestBudget
+from bot.storage import Job
+
+
+class Action(Enum):
+    """What is due for a job at a given time."""
+
+    #: Ask the provider how a running job is doing (if its key's budget allows).
+    POLL = "poll"
+    #: Show a finished (or uncertain) job to its owner.
+    DELIVER = "deliver"
+    #: Continue a job from its stored state after recovering from an error failed.
+    RECOVER = "recover"
+
+
+class Step(Enum):
+    """One piece of work the engine runs for a job, as a task of its own."""
+
+    SUBMIT = "submit"
+    POLL = "poll"
+    DELIVER = "deliver"
+    RECOVER = "recover"
+    #: Fail a job whose key is gone (unlinked, unreadable or refused).
+    FAIL_UNLINKED = "fail unlinked"
+    #: Hold a running job whose key the provider refused, until it is linked again.
+    HOLD_REJECTED = "hold rejected"
+
+
+@dataclass(frozen=True)
+class WorkItem:
+    """A request one key's budget may be spent on: a submit or a poll of ``job``."""
+
+    #: Higher first: polls of jobs probably finished, then submits, then the other polls.
+    rank: tuple[int, float]
+    step: Step
+    job: Job
+
+
+def ration(
+    items: list[WorkItem], budget: RequestBudget, now: float
+) -> tuple[list[WorkItem], list[WorkItem]]:
+    """Split one key's requests into those its budget allows now, most valuable first (each one
+    reserved from the budget at ``now``), and those that must wait for ``budget.next_free``."""
+    granted: list[WorkItem] = []
+    refused: list[WorkItem] = []
+    for item in sorted(items, key=lambda item: item.rank, reverse=True):
+        (granted if budget.try_take(now) else refused).append(item)
+    return granted, refused
+
+
+class Schedule:
+    """The due actions of live jobs, and the jobs that have a step in flight.
+
+    Invariants (checked by :meth:`check`):
+
+    - A job has at most one live due action: ``_entry[job_id]`` is the sequence number of its
+      one live heap entry, and that entry is in the heap; other heap entries of the job are
+      stale and skipped when they come due.
+    - An action scheduled from inside a job's own step waits in ``_deferred`` until the step
+      ends (it would otherwise come due, and be skipped, while the step runs): only jobs with a
+      step in flight have one.
+    """
+
+    def __init__(self) -> None:
+        self._due: list[tuple[float, int, int, Action]] = []
+        #: Job id -> sequence number and action of its one live heap entry.
+        self._entry: dict[int, tuple[int, Action]] = {}
+        self._seq = itertools.count()
+        self._in_flight: set[int] = set()
+        self._deferred: dict[int, tuple[float, Action]] = {}
+        #: Set whenever something may have fallen due earlier than the loop planned to look.
+        self.wake = asyncio.Event()
+
+    def at(self, job_id: int, when: float, action: Action) -> None:
+        """Make ``action`` at ``when`` the job's one due action, replacing any other."""
+        if job_id in self._in_flight:
+            self._deferred[job_id] = (when, action)
+            return
+        seq = next(self._seq)
+        self._entry[job_id] = (seq, action)
+        heapq.heappush(self._due, (when, seq, job_id, action))
+        self.wake.set()
+
+    def cancel(self, job_id: int) -> None:
+        """Nothing is due for the job any more (nor after its step in flight)."""
+        self._entry.pop(job_id, None)
+        self._deferred.pop(job_id, None)
+
+    def pop_due(self, now: float) -> Iterator[tuple[int, Action]]:
+        """The live actions due by ``now``, each removed as it is handed out; an action due for
+        a job with a step in flight is dropped (the step leaves the job's next action behind)."""
+        while self._due and self._due[0][0] <= now:
+            _, seq, job_id, action = heapq.heappop(self._due)
+            if self._entry.get(job_id) != (seq, action):
+                continue
+            del self._entry[job_id]
+            if job_id not in self._in_flight:
+                yield job_id, action
+
+    def next_due(self) -> float | None:
+        """When the earliest heap entry comes due (maybe a stale one: waking early is harmless)."""
+        return self._due[0][0] if self._due else None
+
+    def due_action(self, job_id: int) -> Action | None:
+        """The job's one due action (deferred or not), if it has one."""
+        deferred = self._deferred.get(job_id)
+        if deferred is not None:
+            return deferred[1]
+        entry = self._entry.get(job_id)
+        return None if entry is None else entry[1]
+
+    def scheduled(self) -> list[int]:
+        """The jobs with a live heap entry."""
+        return list(self._entry)
+
+    def begin(self, job_id: int) -> None:
+        """A step of the job starts."""
+        self._in_flight.add(job_id)
+
+    def end(self, job_id: int, *, live: bool) -> None:
+        """The job's step ended: what it scheduled becomes due (if the job is still ``live``)."""
+        self._in_flight.discard(job_id)
+        follow_up = self._deferred.pop(job_id, None)
+        if follow_up is not None and live:
+            self.at(job_id, *follow_up)
+
+    def in_flight(self, job_id: int) -> bool:
+        return job_id in self._in_flight
+
+    def check(self) -> None:
+        """Raise AssertionError if an invariant in the class docstring does not hold."""
+        heap = {(seq, job_id) for _, seq, job_id, _ in self._due}
+        for job_id, (seq, _) in self._entry.items():
+            assert (seq, job_id) in heap, f"job {job_id}: its due action is not in the heap"
+        stray = set(self._deferred) - self._in_flight
+        assert not stray, f"deferred actions for jobs without a step in flight: {sorted(stray)}"
