@@ -1,4 +1,9 @@
-"""The Discord client: wiring only; features live in the extensions under ``cogs/``."""
+"""The Discord client: wiring only; features live in the extensions under ``cogs/``.
+
+Nothing here imports ``cogs``: the extensions plug their parts in when they are set up (the
+delivery port and input refresher into the engine, persistent buttons, the error reporter into
+the command tree).
+"""
 
 from __future__ import annotations
 
@@ -8,7 +13,6 @@ from collections.abc import Mapping
 
 import aiohttp
 import discord
-from discord import app_commands
 from discord.ext import commands
 
 from bot.command_sync import register_commands
@@ -16,10 +20,12 @@ from bot.jobs import EngineConfig, JobEngine
 from bot.logs import RedactingFilter
 from bot.metrics import Metrics
 from bot.models import Provider
+from bot.net import Downloader
 from bot.providers import ProviderClient
 from bot.providers.registry import documented_budgets
 from bot.settings import Settings
 from bot.storage import ApiKeyStore, CommandRegistrationStore, Database, JobStore, KeyCipher
+from bot.tree import SeedanceTree
 
 log = logging.getLogger(__name__)
 
@@ -47,11 +53,6 @@ INTERACTION_TASK_PREFIXES = (
 #: How long a stop waits for answers in progress before closing the connections.
 INTERACTION_GRACE_SECONDS = 10.0
 
-#: The polite answer to a command that arrives while the bot is stopping.
-STOPPING_MESSAGE = (
-    "The bot is restarting and takes no new commands right now. Try again in a minute."
-)
-
 
 def invite_url(application_id: int) -> str:
     """The link that adds this application to a server with exactly the scopes and permissions it needs."""
@@ -60,24 +61,14 @@ def invite_url(application_id: int) -> str:
     )
 
 
-class SeedanceTree(app_commands.CommandTree["SeedanceBot"]):
-    """The command tree: refuses new commands once the bot is stopping."""
-
-    async def interaction_check(self, interaction: discord.Interaction[SeedanceBot]) -> bool:
-        if not interaction.client.stopping:
-            return True
-        await interaction.response.send_message(STOPPING_MESSAGE, ephemeral=True)
-        return False
-
-
 class SeedanceBot(commands.Bot):
     """Holds the shared resources the entry point made and loads the feature extensions."""
 
     #: Dotted names of the extensions loaded at start-up, in order.
     EXTENSIONS: tuple[str, ...] = (
+        "cogs.error_handler",
         "cogs.keys",
-        "cogs.video",
-        "cogs.image",
+        "cogs.generate",
         "cogs.jobs",
         "cogs.help",
     )
@@ -93,6 +84,7 @@ class SeedanceBot(commands.Bot):
         redactor: RedactingFilter | None = None,
         engine_config: EngineConfig | None = None,
         metrics: Metrics | None = None,
+        downloader: Downloader | None = None,
     ) -> None:
         # The bot never joins voice: the "PyNaCl/davey is not installed" warnings at every start
         # would only make operators look for a problem that is not there.
@@ -123,19 +115,14 @@ class SeedanceBot(commands.Bot):
         self.redactor = redactor
         self.keys = ApiKeyStore(database, cipher)
         self.jobs = JobStore(database)
-        # Imported here: the delivery port and the input refresher are Discord code, the
-        # engine is not.
-        from cogs._delivery import DiscordDelivery
-        from cogs._inputs import DiscordInputs
-        from cogs._views import result_view
-
-        self.delivery = DiscordDelivery(self, views=result_view)
+        #: Fetches result files for posting: public https hosts only (tests admit loopback).
+        #: Handed to the delivery port, which closes it.
+        self.downloader = downloader or Downloader.from_settings(settings)
+        # Its delivery port and input refresher are plugged in by the extension that shows jobs.
         self.engine = JobEngine(
             jobs=self.jobs,
             keys=self.keys,
             clients={provider.value: client for provider, client in self.clients.items()},
-            port=self.delivery,
-            inputs=DiscordInputs(self),
             metrics=self.metrics,
             config=engine_config
             or EngineConfig(
@@ -147,13 +134,14 @@ class SeedanceBot(commands.Bot):
             ),
         )
 
-    async def setup_hook(self) -> None:
-        from cogs import _errors
-        from cogs._views import DYNAMIC_ITEMS
+    @property
+    def tree(self) -> SeedanceTree:
+        """The command tree, as its own class (the Discord layer plugs its error reporter in)."""
+        tree = super().tree
+        assert isinstance(tree, SeedanceTree)  # made from ``tree_cls`` in __init__
+        return tree
 
-        _errors.install(self)
-        # Buttons on results posted before a restart keep working.
-        self.add_dynamic_items(*DYNAMIC_ITEMS)
+    async def setup_hook(self) -> None:
         for name in self.EXTENSIONS:
             await self.load_extension(name)
         log.info("Set up; extensions loaded: %s", ", ".join(self.EXTENSIONS))
@@ -230,5 +218,5 @@ class SeedanceBot(commands.Bot):
         self.stopping = True
         await self._finish_interactions()
         await self.engine.stop()
-        await self.delivery.aclose()
+        # Unloads the extensions (each closes what it opened), then the connections.
         await super().close()

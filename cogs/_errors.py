@@ -1,10 +1,14 @@
-"""One place that turns any exception into a message a member can act on."""
+"""One place that turns any exception into a message a member can act on.
+
+The command tree hands every command error to :func:`report` (plugged in by the
+``cogs.error_handler`` extension); buttons and forms call it themselves.
+"""
 
 from __future__ import annotations
 
 import logging
 import secrets
-from typing import TYPE_CHECKING
+from typing import ClassVar
 
 import discord
 from discord import app_commands
@@ -21,42 +25,42 @@ from bot.jobs import (
 from bot.models import InvalidParameters
 from bot.providers import ProviderError, errors
 from bot.storage import Job, KeyDecryptionError
-
-if TYPE_CHECKING:
-    from bot.app import SeedanceBot
+from cogs._text import clip
 
 log = logging.getLogger(__name__)
 
-#: Discord refuses message content over this many characters.
-MAX_CONTENT = 2000
+#: Error code of a job the provider said succeeded without sending any file.
+NO_MEDIA = "no_media"
 
+#: Advice for each error code a failed job can carry (the codes stored in the database).
 _JOB_ERRORS: dict[str, str] = {
-    "UnauthorizedError": errors.UnauthorizedError.advice,
-    "InvalidRequestError": errors.InvalidRequestError.advice,
-    "InsufficientCreditsError": errors.InsufficientCreditsError.advice,
-    "NotFoundError": errors.NotFoundError.advice,
-    "RateLimitedError": "The provider kept rate limiting this key. Try again in a few minutes.",
-    "ServerError": errors.ServerError.advice,
-    "MalformedResponseError": errors.MalformedResponseError.advice,
-    "ConnectionFailedError": errors.ConnectionFailedError.advice,
-    "IdempotencyConflictError": errors.IdempotencyConflictError.advice,
-    "SubmitOutcomeUnknownError": errors.SubmitOutcomeUnknownError.advice,
+    errors.UnauthorizedError.error_code: errors.UnauthorizedError.advice,
+    errors.InvalidRequestError.error_code: errors.InvalidRequestError.advice,
+    errors.InsufficientCreditsError.error_code: errors.InsufficientCreditsError.advice,
+    errors.NotFoundError.error_code: errors.NotFoundError.advice,
+    # Said once the engine stopped retrying, not the error's own "the bot will try again".
+    errors.RateLimitedError.error_code: "The provider kept rate limiting this key. Try again in a few minutes.",
+    errors.ServerError.error_code: errors.ServerError.advice,
+    errors.MalformedResponseError.error_code: errors.MalformedResponseError.advice,
+    errors.ConnectionFailedError.error_code: errors.ConnectionFailedError.advice,
+    errors.IdempotencyConflictError.error_code: errors.IdempotencyConflictError.advice,
+    errors.SubmitOutcomeUnknownError.error_code: errors.SubmitOutcomeUnknownError.advice,
+    # Codes the engine gives the jobs it ends itself.
     "ProviderTimeout": "The provider never finished this job. Nothing more will be charged; try again.",
     "NoLinkedKey": "Link an API key for this provider with /key link, then try again.",
     KEY_UNREADABLE: "The bot can no longer read your stored key (its encryption secret changed). Link the key again with /key link, then try again.",
     KEY_REJECTED: "The provider refused your API key (revoked, expired or mistyped), so nothing more is sent with it. Check it in your account at the provider, link it again with /key link, then try again.",
     INTERNAL_ERROR: "Something went wrong in the bot with this job. Please try again.",
     INPUT_EXPIRED: "One of this job's input files could no longer be fetched from Discord, so the job was never sent.",
-    "no_media": "The provider said it finished but sent no file. Try again; check your balance for a refund.",
+    NO_MEDIA: "The provider said it finished but sent no file. Try again; check your balance for a refund.",
 }
 
 
 class UserFacingError(Exception):
     """An error whose message is meant for the member as is."""
 
-
-def clip(text: str, limit: int = MAX_CONTENT) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    #: Stable name of this failure (subclasses name theirs).
+    error_code: ClassVar[str] = "UserFacing"
 
 
 def describe_problems(error: InvalidParameters) -> str:
@@ -116,7 +120,10 @@ def describe(error: BaseException) -> str | None:
 
 
 async def reply(
-    interaction: discord.Interaction, content: str, *, view: discord.ui.View | None = None
+    interaction: discord.Interaction,
+    content: str,
+    *,
+    view: discord.ui.View | None = None,
 ) -> None:
     """Answer ephemerally whether or not the interaction was already acknowledged.
 
@@ -150,14 +157,3 @@ async def report(interaction: discord.Interaction, error: BaseException) -> None
         log.error("Unexpected error in %s (ref %s)", where, reference, exc_info=error)
         message = f"Something went wrong on our side. If it keeps happening, report reference `{reference}`."
     await reply(interaction, message)
-
-
-async def on_tree_error(
-    interaction: discord.Interaction, error: app_commands.AppCommandError
-) -> None:
-    """The tree-level handler: every exception class mapped to a message."""
-    await report(interaction, error)
-
-
-def install(bot: SeedanceBot) -> None:
-    bot.tree.on_error = on_tree_error  # type: ignore[method-assign]

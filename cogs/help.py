@@ -16,7 +16,8 @@ from discord.ext import commands
 
 from bot.models import InvalidParameters, MediaKind, ProviderRequest, Seed2Request
 from bot.providers.registry import DESCRIPTIONS, description
-from cogs._requests import (
+from cogs._text import clip
+from cogs.generate import (
     ALL_MODELS,
     IMAGE_MODELS,
     VIDEO_MODELS,
@@ -187,8 +188,7 @@ def price_text(choice: ModelChoice) -> str:
 
 
 def _field_value(lines: Iterable[str]) -> str:
-    text = "\n".join(f"• {line}" for line in lines)
-    return text if len(text) <= FIELD_VALUE_MAX else text[: FIELD_VALUE_MAX - 1] + "…"
+    return clip("\n".join(f"• {line}" for line in lines), FIELD_VALUE_MAX)
 
 
 def model_embed(choice: ModelChoice) -> discord.Embed:
@@ -362,7 +362,9 @@ class Help(commands.Cog):
     @app_commands.choices(
         topic=[app_commands.Choice(name=name, value=value) for value, name in TOPICS.items()]
     )
-    async def help(self, interaction: discord.Interaction, topic: str | None = None) -> None:
+    async def help(
+        self, interaction: discord.Interaction[SeedanceBot], topic: str | None = None
+    ) -> None:
         messages = into_messages(help_embeds(topic))
         first, *rest = messages
         await interaction.response.send_message(embeds=first, ephemeral=True)

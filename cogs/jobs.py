@@ -12,16 +12,18 @@ from discord.ext import commands
 
 from bot.jobs import Progress, ProgressKind
 from bot.providers.registry import description
-from bot.storage import DeliveryState, Job, JobState
-from cogs._cards import (
+from bot.storage import DeliveryState, Job, JobOutcome, JobState
+from cogs._errors import reply
+from cogs._text import clip, excerpt
+from cogs.generate import (
+    DeleteButton,
     describe_duration,
     model_title,
     result_embed,
     result_text,
+    result_view,
     status_embed,
 )
-from cogs._errors import clip, reply
-from cogs._views import DeleteButton, choice_for, result_view
 
 if TYPE_CHECKING:
     from bot.app import SeedanceBot
@@ -53,26 +55,8 @@ EXPIRY_NOTE = "-# Provider links expire after a while: save what you want to kee
 # -- how a job reads ----------------------------------------------------------------------------
 
 
-def succeeded(job: Job) -> bool:
-    """Finished with media: delivered jobs keep no separate flag, so look at what they hold."""
-    return job.state in (JobState.SUCCEEDED, JobState.DELIVERED) and has_media(job)
-
-
-def has_media(job: Job) -> bool:
-    return bool(job.video_url or job.image_urls)
-
-
-def model_label(job: Job) -> str:
-    """The model as the /video and /image choices name it (seed2 fast vs premium included)."""
-    try:
-        return choice_for(job).label
-    except LookupError:
-        return model_title(job)
-
-
 def prompt_excerpt(job: Job, limit: int = 80) -> str:
-    prompt = " ".join(str(job.request.get("prompt", "")).split())
-    return prompt if len(prompt) <= limit else prompt[: limit - 1] + "…"
+    return excerpt(str(job.request.get("prompt", "")), limit)
 
 
 def jump_link(job: Job) -> str | None:
@@ -112,7 +96,7 @@ def cost_text(job: Job) -> str | None:
 
 def state_word(job: Job) -> str:
     if job.state is JobState.DELIVERED:
-        return "done" if succeeded(job) else "failed"
+        return "done" if job.outcome is JobOutcome.SUCCEEDED else "failed"
     return _STATE_WORDS[job.state]
 
 
@@ -136,11 +120,11 @@ def state_text(job: Job, position: int | None, now: float) -> str:
 
 
 def choice_name(job: Job) -> str:
-    """'#12 · Seedance 2 · done · a cat on a …', within Discord's 100 characters."""
-    head = f"#{job.id} · {model_label(job)} · {state_word(job)}"
+    """'#12 · Seedance 2 · done · a cat on a…', within Discord's 100 characters."""
+    head = f"#{job.id} · {model_title(job)} · {state_word(job)}"
     room = CHOICE_NAME_MAX - len(head) - 3
-    excerpt = prompt_excerpt(job, room) if room > 8 else ""
-    return clip(f"{head} · {excerpt}" if excerpt else head, CHOICE_NAME_MAX)
+    prompt = prompt_excerpt(job, room) if room > 8 else ""
+    return clip(f"{head} · {prompt}" if prompt else head, CHOICE_NAME_MAX)
 
 
 # -- what each command shows ---------------------------------------------------------------------
@@ -153,14 +137,14 @@ def list_embed(jobs: list[Job], positions: dict[int, int | None], now: float) ->
         return embed
     for job in jobs:
         lines = [f"**{state_text(job, positions.get(job.id), now)}** · <t:{int(job.created_at)}:R>"]
-        if excerpt := prompt_excerpt(job, 120):
-            lines.append(f"“{discord.utils.escape_markdown(excerpt)}”")
+        if prompt := prompt_excerpt(job, 120):
+            lines.append(f"“{discord.utils.escape_markdown(prompt)}”")
         if cost := cost_text(job):
             lines.append(cost.capitalize())
         if link := jump_link(job):
             lines.append(f"[Open]({link})")
         embed.add_field(
-            name=clip(f"#{job.id} · {model_label(job)}", 256),
+            name=clip(f"#{job.id} · {model_title(job)}", 256),
             value=clip("\n".join(lines), 1024),
             inline=False,
         )
@@ -190,7 +174,7 @@ def show_message(
 ) -> tuple[str, discord.Embed, discord.ui.View | None]:
     """What /jobs show answers for a job in any state: content, embed and buttons."""
     if job.state in FINISHED:
-        if succeeded(job):
+        if job.outcome is JobOutcome.SUCCEEDED:
             links = [job.video_url] if job.video_url else list(job.image_urls)
             lines = [*(link for link in links if link), EXPIRY_NOTE]
         else:
@@ -227,7 +211,7 @@ class Jobs(commands.GroupCog, group_name="jobs", group_description="Your recent 
         return job if job is not None and job.owner_id == owner_id else None
 
     async def _complete(
-        self, interaction: discord.Interaction, current: str, keep: JobFilter
+        self, interaction: discord.Interaction[SeedanceBot], current: str, keep: JobFilter
     ) -> list[app_commands.Choice[int]]:
         jobs = await self.bot.jobs.recent_for_user(interaction.user.id, limit=AUTOCOMPLETE_SCAN)
         wanted = str(current).strip().lstrip("#").casefold()
@@ -243,17 +227,17 @@ class Jobs(commands.GroupCog, group_name="jobs", group_description="Your recent 
         return choices
 
     async def complete_any(
-        self, interaction: discord.Interaction, current: str
+        self, interaction: discord.Interaction[SeedanceBot], current: str
     ) -> list[app_commands.Choice[int]]:
         return await self._complete(interaction, current, lambda job: True)
 
     async def complete_queued(
-        self, interaction: discord.Interaction, current: str
+        self, interaction: discord.Interaction[SeedanceBot], current: str
     ) -> list[app_commands.Choice[int]]:
         return await self._complete(interaction, current, lambda job: job.state is JobState.QUEUED)
 
     @app_commands.command(name="list", description="Your recent jobs: state, model, cost and link")
-    async def list_jobs(self, interaction: discord.Interaction) -> None:
+    async def list_jobs(self, interaction: discord.Interaction[SeedanceBot]) -> None:
         jobs = await self.bot.jobs.recent_for_user(interaction.user.id, limit=LIST_LIMIT)
         positions = {job.id: self.bot.engine.queue_position(job.id) for job in jobs}
         embed = list_embed(jobs, positions, time.time())
@@ -266,7 +250,7 @@ class Jobs(commands.GroupCog, group_name="jobs", group_description="Your recent 
     @app_commands.describe(job_id="The job number, e.g. 12 (pick from your recent jobs)")
     @app_commands.autocomplete(job_id=complete_any)
     async def show(
-        self, interaction: discord.Interaction, job_id: app_commands.Range[int, 1]
+        self, interaction: discord.Interaction[SeedanceBot], job_id: app_commands.Range[int, 1]
     ) -> None:
         job = await self._own_job(job_id, interaction.user.id)
         if job is None:
@@ -286,7 +270,7 @@ class Jobs(commands.GroupCog, group_name="jobs", group_description="Your recent 
     @app_commands.describe(job_id="The job number, e.g. 12 (only waiting jobs can be cancelled)")
     @app_commands.autocomplete(job_id=complete_queued)
     async def cancel(
-        self, interaction: discord.Interaction, job_id: app_commands.Range[int, 1]
+        self, interaction: discord.Interaction[SeedanceBot], job_id: app_commands.Range[int, 1]
     ) -> None:
         owner = interaction.user.id
         job = await self._own_job(job_id, owner)

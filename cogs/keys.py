@@ -14,21 +14,19 @@ import re
 import secrets
 import traceback
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, cast
+from typing import Any
 
 import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.app import SeedanceBot
 from bot.models import Provider
 from bot.providers import DESCRIPTIONS, KeyCheck, KeyCheckInconclusiveError, ProviderError
 from bot.providers.http import scrub
 from bot.redaction import KEY_FORM_INPUT_ID
 from bot.storage import LinkedKey
 from cogs._errors import reply
-
-if TYPE_CHECKING:
-    from bot.app import SeedanceBot
 
 log = logging.getLogger(__name__)
 
@@ -76,10 +74,6 @@ def _parse_provider(value: str | None) -> Provider | None:
         return Provider(value) if value else None
     except ValueError:
         return None
-
-
-def _bot(interaction: discord.Interaction[Any]) -> SeedanceBot:
-    return cast("SeedanceBot", interaction.client)
 
 
 # -- linking ---------------------------------------------------------------------------------------
@@ -131,7 +125,7 @@ class LinkKeyModal(discord.ui.Modal, title="Link an API key"):
             )
         )
 
-    async def on_submit(self, interaction: discord.Interaction[Any], /) -> None:
+    async def on_submit(self, interaction: discord.Interaction, /) -> None:
         provider = _parse_provider(
             self.provider_select.values[0] if self.provider_select.values else None
         )
@@ -140,8 +134,12 @@ class LinkKeyModal(discord.ui.Modal, title="Link an API key"):
             return
         await link_key(interaction, self.bot, provider, self.key_input.value)
 
-    async def on_error(  # type: ignore[override]  # Modal's own signature, narrower than BaseView's
-        self, interaction: discord.Interaction[Any], error: Exception, /
+    async def on_error(
+        self,
+        interaction: discord.Interaction,
+        error: Exception,
+        item: discord.ui.Item[Any] | None = None,  # only in a view's signature: a form has none
+        /,
     ) -> None:
         # The default logs the traceback as is, and an exception text might quote the key.
         log_scrubbed(error, self.key_input.value, "Linking a key failed")
@@ -152,7 +150,7 @@ class LinkKeyModal(discord.ui.Modal, title="Link an API key"):
 
 
 async def link_key(
-    interaction: discord.Interaction[Any], bot: SeedanceBot, provider: Provider, raw_key: str
+    interaction: discord.Interaction, bot: SeedanceBot, provider: Provider, raw_key: str
 ) -> None:
     """Check ``raw_key`` with ``provider`` and store it for the member if the provider accepts it."""
     name = PROVIDER_NAMES[provider]
@@ -262,7 +260,7 @@ class LinkKeyButton(
     @classmethod
     async def from_custom_id(
         cls,
-        interaction: discord.Interaction[Any],
+        interaction: discord.Interaction,
         item: discord.ui.Item[Any],
         match: re.Match[str],
         /,
@@ -270,8 +268,10 @@ class LinkKeyButton(
         # An unknown name (a provider removed since) still opens the form, with nothing chosen.
         return cls(_parse_provider(match["provider"]))
 
-    async def callback(self, interaction: discord.Interaction[Any]) -> None:
-        await interaction.response.send_modal(LinkKeyModal(_bot(interaction), self.provider))
+    async def callback(self, interaction: discord.Interaction) -> None:
+        bot = interaction.client
+        assert isinstance(bot, SeedanceBot)  # the only client this button is registered with
+        await interaction.response.send_modal(LinkKeyModal(bot, self.provider))
 
 
 def link_key_view(provider: str | None) -> discord.ui.View:
@@ -288,14 +288,14 @@ class ConfirmUnlink(discord.ui.View):
     """Confirm/Cancel under the unlink question; only the member who asked may answer."""
 
     def __init__(
-        self, bot: SeedanceBot, origin: discord.Interaction[Any], linked: LinkedKey
+        self, bot: SeedanceBot, origin: discord.Interaction[SeedanceBot], linked: LinkedKey
     ) -> None:
         super().__init__(timeout=CONFIRM_TIMEOUT)
         self.bot = bot
         self.origin = origin
         self.linked = linked
 
-    async def interaction_check(self, interaction: discord.Interaction[Any], /) -> bool:
+    async def interaction_check(self, interaction: discord.Interaction, /) -> bool:
         if interaction.user.id == self.linked.user_id:
             return True
         await reply(interaction, "Only the member who ran /key unlink can answer this.")
@@ -303,7 +303,7 @@ class ConfirmUnlink(discord.ui.View):
 
     @discord.ui.button(label="Remove key", style=discord.ButtonStyle.danger)
     async def confirm(
-        self, interaction: discord.Interaction[Any], button: discord.ui.Button[ConfirmUnlink]
+        self, interaction: discord.Interaction, button: discord.ui.Button[ConfirmUnlink]
     ) -> None:
         self.stop()
         user_id, provider = self.linked.user_id, self.linked.provider
@@ -322,7 +322,7 @@ class ConfirmUnlink(discord.ui.View):
 
     @discord.ui.button(label="Cancel", style=discord.ButtonStyle.secondary)
     async def cancel(
-        self, interaction: discord.Interaction[Any], button: discord.ui.Button[ConfirmUnlink]
+        self, interaction: discord.Interaction, button: discord.ui.Button[ConfirmUnlink]
     ) -> None:
         self.stop()
         await interaction.response.edit_message(
@@ -385,7 +385,7 @@ class Keys(commands.Cog):
     @app_commands.choices(provider=PROVIDER_CHOICES)
     async def link(
         self,
-        interaction: discord.Interaction[Any],
+        interaction: discord.Interaction[SeedanceBot],
         provider: app_commands.Choice[str] | None = None,
     ) -> None:
         chosen = _parse_provider(provider.value) if provider else None
@@ -394,7 +394,7 @@ class Keys(commands.Cog):
     @key.command(
         name="status", description="List your linked API keys (masked) and when they were checked"
     )
-    async def status(self, interaction: discord.Interaction[Any]) -> None:
+    async def status(self, interaction: discord.Interaction[SeedanceBot]) -> None:
         linked = await self.bot.keys.for_user(interaction.user.id)
         if not linked:
             await reply(
@@ -415,7 +415,7 @@ class Keys(commands.Cog):
     @app_commands.describe(provider="The provider whose key to remove")
     @app_commands.choices(provider=PROVIDER_CHOICES)
     async def unlink(
-        self, interaction: discord.Interaction[Any], provider: app_commands.Choice[str]
+        self, interaction: discord.Interaction[SeedanceBot], provider: app_commands.Choice[str]
     ) -> None:
         name = provider_name(provider.value)
         linked = await self.bot.keys.get(interaction.user.id, provider.value)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 from pydantic import ValidationError
 
@@ -31,6 +31,9 @@ class Problem:
 
 class InvalidParameters(ValueError):
     """A request was rejected before anything was sent; ``problems`` says why."""
+
+    #: Stable name of this failure.
+    error_code: ClassVar[str] = "InvalidParameters"
 
     def __init__(self, problems: Iterable[Problem]) -> None:
         self.problems: tuple[Problem, ...] = tuple(problems)

@@ -9,9 +9,13 @@ class ProviderError(Exception):
     """Any failure talking to a generation API.
 
     ``message`` is safe to show: clients scrub the caller's API key from remote text before it gets
-    here. ``advice`` says what the user can do about it.
+    here. ``advice`` says what the user can do about it. ``error_code`` is the bot's own stable
+    name for the failure (what a failed job records); ``code`` is the provider's, if it sent one.
     """
 
+    #: Stable name of this failure, stored with the jobs it ends. The values are what jobs have
+    #: always stored (they were once the class names): renaming a class must not change them.
+    error_code: ClassVar[str] = "ProviderError"
     #: Whether trying the same request again later can succeed.
     retryable: ClassVar[bool] = False
     advice: ClassVar[str] = "Try again later."
@@ -44,22 +48,27 @@ class ProviderError(Exception):
 
 
 class UnauthorizedError(ProviderError):
+    error_code = "UnauthorizedError"
     advice = "The API key was rejected (missing, invalid or revoked). Relink it with /key link."
 
 
 class InvalidRequestError(ProviderError):
+    error_code = "InvalidRequestError"
     advice = "The provider refused these parameters. Change them and try again."
 
 
 class InsufficientCreditsError(ProviderError):
+    error_code = "InsufficientCreditsError"
     advice = "Your credit balance at the provider is empty. Top up, then try again."
 
 
 class NotFoundError(ProviderError):
+    error_code = "NotFoundError"
     advice = "The provider no longer knows this task, or it belongs to another key."
 
 
 class RateLimitedError(ProviderError):
+    error_code = "RateLimitedError"
     retryable = True
     advice = "The provider is rate limiting this key. The bot will try again shortly."
 
@@ -67,11 +76,13 @@ class RateLimitedError(ProviderError):
 class IdempotencyConflictError(ProviderError):
     """409: the same Idempotency-Key is still being processed (we never change a key's body)."""
 
+    error_code = "IdempotencyConflictError"
     retryable = True
     advice = "The provider is still processing the first attempt. The bot will check again."
 
 
 class ServerError(ProviderError):
+    error_code = "ServerError"
     retryable = True
     advice = "The provider had a temporary problem. Try again in a few minutes."
 
@@ -79,6 +90,7 @@ class ServerError(ProviderError):
 class MalformedResponseError(ProviderError):
     """The provider answered with something that is not its documented shape."""
 
+    error_code = "MalformedResponseError"
     retryable = True
     advice = "The provider sent an answer the bot could not read. Try again later."
 
@@ -86,6 +98,7 @@ class MalformedResponseError(ProviderError):
 class ConnectionFailedError(ProviderError):
     """No usable answer: could not connect, the connection dropped, or it timed out."""
 
+    error_code = "ConnectionFailedError"
     retryable = True
     advice = "The provider could not be reached. Try again in a few minutes."
 
@@ -96,6 +109,7 @@ class SubmitOutcomeUnknownError(ProviderError):
     Re-sending could buy a second video, so the client stops and lets the caller decide.
     """
 
+    error_code = "SubmitOutcomeUnknownError"
     advice = (
         "The provider did not confirm the request. It may still be generating, and it may have "
         "been charged: check your dashboard at the provider before sending it again, so you are "
@@ -112,6 +126,7 @@ class KeyCheckInconclusiveError(ProviderError):
     configured base URL points somewhere else.
     """
 
+    error_code = "KeyCheckInconclusiveError"
     advice = (
         "The key could not be checked: the provider may be down, or the bot's base URL for it "
         "may be wrong. Nothing was stored."

@@ -12,6 +12,7 @@ from bot.storage.records import (
     Destination,
     GuildSettings,
     Job,
+    JobOutcome,
     JobState,
     LinkedKey,
 )
@@ -29,6 +30,7 @@ __all__ = [
     "GuildSettings",
     "GuildSettingsStore",
     "Job",
+    "JobOutcome",
     "JobState",
     "JobStore",
     "KeyCipher",

@@ -10,6 +10,7 @@ import os
 import stat
 from collections.abc import Sequence
 from pathlib import Path
+from typing import ClassVar
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 
@@ -20,6 +21,9 @@ SECRET_FILE_NAME = "key-encryption.secret"  # noqa: S105 - a file name, not a se
 
 class KeyDecryptionError(Exception):
     """A stored key cannot be read with the configured secret(s)."""
+
+    #: Stable name of this failure (the code the engine gives the jobs of such a key).
+    error_code: ClassVar[str] = "KeyUnreadable"
 
 
 def _fernet_key(secret: str) -> bytes:

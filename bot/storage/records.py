@@ -30,6 +30,16 @@ UNFINISHED = frozenset({JobState.QUEUED, JobState.SUBMITTING, JobState.RUNNING})
 AWAITING_DELIVERY = frozenset({JobState.SUCCEEDED, JobState.FAILED, JobState.UNCERTAIN})
 
 
+class JobOutcome(StrEnum):
+    """What a finished job came to; the one answer its card, its result, its buttons and /jobs give."""
+
+    #: Finished with the media it was asked for, and no error.
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    #: Sent to an API without idempotency, and never confirmed: it may or may not have started.
+    UNCERTAIN = "uncertain"
+
+
 class DeliveryState(StrEnum):
     PENDING = "pending"
     DELIVERED = "delivered"
@@ -104,6 +114,30 @@ class Job:
     error_code: str | None = None
     error_message: str | None = None
     raw: dict[str, Any] | None = field(default=None, compare=False)
+
+    @property
+    def has_media(self) -> bool:
+        return bool(self.video_url or self.image_urls)
+
+    @property
+    def outcome(self) -> JobOutcome | None:
+        """What the job came to; None while it is unfinished, and for a cancelled job.
+
+        Until the job is delivered its state says so (the provider clients never report a
+        success without media). A delivered job keeps no separate flag, so its outcome is read
+        from what it holds: a success has media and no error code.
+        """
+        if self.state is JobState.DELIVERED:
+            succeeded = self.has_media and self.error_code is None
+            return JobOutcome.SUCCEEDED if succeeded else JobOutcome.FAILED
+        return _OUTCOMES.get(self.state)
+
+
+_OUTCOMES = {
+    JobState.SUCCEEDED: JobOutcome.SUCCEEDED,
+    JobState.FAILED: JobOutcome.FAILED,
+    JobState.UNCERTAIN: JobOutcome.UNCERTAIN,
+}
 
 
 @dataclass(frozen=True)

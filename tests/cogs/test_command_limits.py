@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import re
+import tempfile
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
-import discord
+import aiohttp
 import pytest
-from discord.ext import commands
 
 from bot.app import SeedanceBot
+from bot.storage import Database, KeyCipher
+from tests.discord.fixtures import seedance_settings
 
 NAME = re.compile(r"^[-_\w]{1,32}$")
 COMMAND_TYPE_CHAT_INPUT = 1
@@ -18,10 +21,22 @@ SUB_TYPES = (1, 2)  # sub-command, sub-command group
 
 
 async def _payloads() -> list[dict[str, Any]]:
-    bot = commands.Bot(command_prefix=commands.when_mentioned, intents=discord.Intents.none())
-    for extension in SeedanceBot.EXTENSIONS:
-        await bot.load_extension(extension)
-    return [command.to_dict(bot.tree) for command in bot.tree.get_commands()]
+    """What the extensions register, loaded onto a bot that never logs in."""
+    with tempfile.TemporaryDirectory() as folder:
+        settings = seedance_settings(Path(folder))
+        assert settings.key_encryption_secret is not None
+        cipher = KeyCipher([settings.key_encryption_secret.get_secret_value()])
+        database = await Database.open(settings.database_path)
+        try:
+            async with aiohttp.ClientSession() as session:
+                bot = SeedanceBot(
+                    settings=settings, session=session, clients={}, database=database, cipher=cipher
+                )
+                for extension in SeedanceBot.EXTENSIONS:
+                    await bot.load_extension(extension)
+                return [command.to_dict(bot.tree) for command in bot.tree.get_commands()]
+        finally:
+            await database.close()
 
 
 def _options(node: dict[str, Any]) -> Iterator[dict[str, Any]]:

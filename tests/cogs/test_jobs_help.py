@@ -38,7 +38,7 @@ from bot.storage import (
     KeyCipher,
 )
 from cogs import help as help_cog
-from cogs._requests import ALL_MODELS, IMAGE_MODELS, VIDEO_MODELS, ModelChoice
+from cogs.generate import ALL_MODELS, IMAGE_MODELS, VIDEO_MODELS, ModelChoice
 from tests.discord import fixtures as discord_fixtures
 from tests.discord.fake import FakeDiscord
 from tests.discord.fixtures import MakeSeedanceBot, seedance_settings

@@ -4,7 +4,7 @@
 
     async def test_render(discord_fake, make_bot):
         fake = discord_fake
-        bot = await make_bot(MyBot(), extensions=["cogs.video"])      # logged in, cache filled
+        bot = await make_bot(MyBot(), extensions=["cogs.generate"])   # logged in, cache filled
         payload = slash_command_interaction(
             "video", options={"prompt": "a cat", "image": fake.host_attachment("cat.png", b"...")},
             channel=fake.text_channel, user=fake.member_user,

@@ -128,6 +128,8 @@ async def make_seedance_bot(
             if cipher is None:
                 assert settings.key_encryption_secret is not None
                 cipher = KeyCipher([settings.key_encryption_secret.get_secret_value()])
+            # Result files come from the local fakes on 127.0.0.1, which production refuses.
+            bot_options.setdefault("downloader", loopback_downloader(settings))
             bot = SeedanceBot(
                 settings=settings,
                 session=session,
@@ -136,8 +138,6 @@ async def make_seedance_bot(
                 cipher=cipher,
                 **bot_options,
             )
-            # Result files come from the local fakes on 127.0.0.1, which production refuses.
-            bot.delivery.downloader = loopback_downloader(settings)
             await make_bot(bot, extensions=extensions)
             bots.append(bot)
             return bot

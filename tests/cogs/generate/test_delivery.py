@@ -27,10 +27,9 @@ from bot.net import Downloader
 from bot.providers import Seedance2AIClient
 from bot.storage import DeliveryState, Destination, Job, JobState
 from bot.storage.jobs import image_urls_json
-from cogs._cards import LinkReason, Media, message_texts, result_job_id, result_text
-from cogs._delivery import (
-    CardThrottle,
-    DiscordDelivery,
+from cogs.generate._card import LinkReason, Media, message_texts, result_job_id, result_text
+from cogs.generate._delivery import CardThrottle, DiscordDelivery
+from cogs.generate._threads import (
     describe_missing_permissions,
     missing_permissions,
     open_thread,
@@ -266,7 +265,7 @@ async def test_a_failing_edit_does_not_stop_later_ones() -> None:
 
 
 def test_result_footer_names_the_job_and_status_cards_do_not_count() -> None:
-    from cogs._cards import result_embed, status_embed
+    from cogs.generate._card import result_embed, status_embed
 
     job = make_job()
     assert result_job_id(result_embed(job)) == 12
@@ -970,9 +969,7 @@ async def test_a_job_travels_from_the_card_to_a_file_in_its_thread(scene: Scene)
         try:
             request = Seedance2Request.parse({"prompt": "A lighthouse in a storm", "duration": "4"})
             channel = bot.get_channel(scene.channel_id)
-            thread_id = await scene.delivery.open_thread(
-                await scene.card_message(), request, channel=channel
-            )
+            thread_id = await open_thread(await scene.card_message(), request, channel=channel)
             assert thread_id is not None
             destination = Destination(
                 guild_id=int(fake.guild["id"]), channel_id=scene.channel_id,

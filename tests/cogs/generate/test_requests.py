@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot.models import ENDPOINTS, InvalidParameters, MediaKind
-from cogs._requests import (
+from cogs.generate._requests import (
     ALL_MODELS,
     IMAGE_MODELS,
     VIDEO_MODELS,

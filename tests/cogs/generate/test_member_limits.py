@@ -7,6 +7,7 @@ The real cogs and engine on SQLite, the seedance2ai fake, and the fake Discord.
 from __future__ import annotations
 
 import asyncio
+import sys
 from collections.abc import AsyncIterator, Callable
 from dataclasses import replace
 from typing import Any
@@ -25,6 +26,7 @@ from tests.discord.fixtures import MakeSeedanceBot, seedance_settings
 from tests.discord.harness import dispatch
 from tests.discord.payloads import Payload, modal_submit_interaction, slash_command_interaction
 from tests.fakes.seedance2ai import FakeSeedance2AI
+from tests.jobs.crash import kill
 
 EPHEMERAL = 64
 KEY = "sk_live_member_limits_key_0001"
@@ -277,14 +279,15 @@ async def test_a_bot_killed_while_posting_the_card_finishes_that_card_after_a_re
         await asyncio.Event().wait()  # the process dies here, between card and thread
         return None
 
-    monkeypatch.setattr(bot.delivery, "open_thread", hang)
+    # The module the running bot loaded (each load of the extension imports it afresh).
+    monkeypatch.setattr(sys.modules["cogs.generate._flow"], "open_thread", hang)
     monkeypatch.setattr(app_module, "INTERACTION_GRACE_SECONDS", 0.05)
     ask = command(discord_fake, "video", prompt=PROMPT, model="seedance2")
     with pytest.raises(AssertionError, match="still running"):
         await dispatch(bot, ask, within=1.0)
     card = discord_fake.original_response(ask)
     assert card is not None
-    await bot.engine.kill()  # no clean-up of any kind, as a killed process
+    await kill(bot.engine)  # no clean-up of any kind, as a killed process
     await bot.close()
 
     again = await start()  # the next process, on the same database

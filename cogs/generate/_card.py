@@ -18,9 +18,10 @@ import discord
 from bot.jobs import INPUT_EXPIRED, KEY_REJECTED, KEY_UNREADABLE, Progress, ProgressKind
 from bot.models import Provider, endpoint
 from bot.providers import CostEstimate, errors
-from bot.storage import Job, JobState
-from cogs._errors import MAX_CONTENT, clip, describe_job_failure
-from cogs._requests import ALL_MODELS, ModelChoice
+from bot.storage import Job, JobOutcome, JobState
+from cogs._errors import NO_MEDIA, describe_job_failure
+from cogs._text import MAX_CONTENT, clip, excerpt
+from cogs.generate._requests import choice_of
 from cogs.keys import ACCOUNT_PAGES, provider_name
 
 #: Discord's limit for an embed field value.
@@ -71,7 +72,7 @@ _HIDDEN = frozenset({"prompt", "callback_url"})
 #: its key) or their files (an input that is gone): said to the owner privately, never in the
 #: public thread. The public card only says the job could not be started.
 PRIVATE_FAILURES = frozenset(
-    {KEY_UNREADABLE, KEY_REJECTED, INPUT_EXPIRED, errors.InsufficientCreditsError.__name__}
+    {KEY_UNREADABLE, KEY_REJECTED, INPUT_EXPIRED, errors.InsufficientCreditsError.error_code}
 )
 
 #: The footer of a result embed; also how a repeated delivery recognises one already posted.
@@ -80,18 +81,9 @@ _RESULT_FOOTER = re.compile(r"^Job #(\d+)$")
 CARD_FOOTER = "Job #{job_id} · status"
 
 
-def model_choice(endpoint_id: str, request: Mapping[str, Any]) -> ModelChoice | None:
-    """The /video or /image ``model`` choice a request was made with (seed2 has two)."""
-    for choice in ALL_MODELS.values():
-        if choice.endpoint_id == endpoint_id and all(
-            request.get(k) == v for k, v in choice.fixed.items()
-        ):
-            return choice
-    return None
-
-
 def title_of(endpoint_id: str, request: Mapping[str, Any]) -> str:
-    choice = model_choice(endpoint_id, request)
+    """The model as the /video and /image ``model`` option names it, else the endpoint's title."""
+    choice = choice_of(endpoint_id, request)
     if choice is not None:
         return choice.label
     try:
@@ -101,7 +93,8 @@ def title_of(endpoint_id: str, request: Mapping[str, Any]) -> str:
 
 
 def model_title(job: Job) -> str:
-    """The model as the /video and /image ``model`` option names it."""
+    """The model as the /video and /image ``model`` option names it (two choices may share an
+    endpoint)."""
     return title_of(job.endpoint, job.request)
 
 
@@ -112,11 +105,9 @@ def media_kind(job: Job) -> str:
         return "video" if job.video_url else "image"
 
 
-def excerpt(text: str, limit: int = PROMPT_EXCERPT) -> str:
-    flat = " ".join(text.split())
-    if len(flat) > limit:
-        flat = flat[: limit - 1].rstrip() + "…"
-    return discord.utils.escape_markdown(flat)
+def prompt_excerpt(prompt: str) -> str:
+    """The start of a prompt, on one line, as a card shows it."""
+    return discord.utils.escape_markdown(excerpt(prompt, PROMPT_EXCERPT))
 
 
 def describe_duration(seconds: float) -> str:
@@ -134,7 +125,7 @@ def describe_duration(seconds: float) -> str:
 def describe_parameters(request: Mapping[str, Any], endpoint_id: str | None = None) -> str:
     """The parameters that shape the result, one short phrase each (the prompt excluded, and
     what the model's name already says)."""
-    choice = model_choice(endpoint_id, request) if endpoint_id else None
+    choice = choice_of(endpoint_id, request) if endpoint_id else None
     implied = set(choice.fixed) if choice else set()
     parts: list[str] = []
     for name, value in request.items():
@@ -162,13 +153,14 @@ def _status_line(job: Job, progress: Progress | None) -> tuple[str, str]:
     kind = progress.kind if progress else None
     if kind is ProgressKind.CANCELLED or job.state is JobState.CANCELLED:
         return "cancelled", "Cancelled before it was sent. Nothing was charged."
-    if kind is ProgressKind.UNCERTAIN or job.state is JobState.UNCERTAIN:
+    outcome = job.outcome
+    if kind is ProgressKind.UNCERTAIN or outcome is JobOutcome.UNCERTAIN:
         return "uncertain", "The provider did not confirm this job. See the message below."
-    if job.error_code in PRIVATE_FAILURES and job.state in (JobState.FAILED, JobState.DELIVERED):
+    if outcome is JobOutcome.FAILED and job.error_code in PRIVATE_FAILURES:
         return "failed", "Could not be started. Its owner was told why, privately."
-    if job.state is JobState.FAILED or (job.state is JobState.DELIVERED and job.error_code):
+    if outcome is JobOutcome.FAILED:
         return "failed", "Failed. The reason is posted below."
-    if job.state in (JobState.SUCCEEDED, JobState.DELIVERED):
+    if outcome is JobOutcome.SUCCEEDED:
         took = _took(job)
         return "succeeded", f"Done{f' in {took}' if took else ''}. The result is posted below."
     if kind is ProgressKind.QUEUED or job.state is JobState.QUEUED:
@@ -212,64 +204,24 @@ def _took(job: Job) -> str | None:
 
 
 def status_embed(job: Job, progress: Progress | None, cost: CostEstimate | None) -> discord.Embed:
-    """The public status card of ``job`` at ``progress``."""
+    """The public status card of ``job`` at ``progress``: prompt, model, parameters, cost, state."""
     colour, status = _status_line(job, progress)
-    return _card(
-        job.endpoint,
-        job.request,
-        owner_id=job.owner_id,
-        status=status,
-        colour=colour,
-        cost=cost,
-        footer=CARD_FOOTER.format(job_id=job.id),
-    )
-
-
-def starting_embed(
-    endpoint_id: str,
-    request: Mapping[str, Any],
-    cost: CostEstimate | None,
-    owner_id: int | None = None,
-) -> discord.Embed:
-    """The card shown before the job exists (between the command and ``enqueue``)."""
-    return _card(
-        endpoint_id,
-        request,
-        owner_id=owner_id,
-        status="Preparing…",
-        colour="queued",
-        cost=cost,
-        footer="Status",
-    )
-
-
-def _card(
-    endpoint_id: str,
-    request: Mapping[str, Any],
-    *,
-    owner_id: int | None,
-    status: str,
-    colour: str,
-    cost: CostEstimate | None,
-    footer: str,
-) -> discord.Embed:
     try:
-        kind = endpoint(endpoint_id).kind.value
+        kind = endpoint(job.endpoint).kind.value
     except KeyError:
         kind = "generation"
     embed = discord.Embed(
-        title=f"{title_of(endpoint_id, request)} · {kind}",
-        description=excerpt(str(request.get("prompt", ""))),
+        title=f"{model_title(job)} · {kind}",
+        description=prompt_excerpt(str(job.request.get("prompt", ""))),
         colour=COLOURS[colour],
     )
     embed.add_field(name="Status", value=status, inline=False)
-    parameters = describe_parameters(request, endpoint_id)
-    embed.add_field(name="Parameters", value=_clip(parameters), inline=False)
+    parameters = describe_parameters(job.request, job.endpoint)
+    embed.add_field(name="Parameters", value=clip(parameters, FIELD_LIMIT), inline=False)
     if cost is not None:
         embed.add_field(name="Cost estimate", value=str(cost), inline=True)
-    if owner_id is not None:
-        embed.add_field(name="Requested by", value=f"<@{owner_id}>", inline=True)
-    embed.set_footer(text=footer)
+    embed.add_field(name="Requested by", value=f"<@{job.owner_id}>", inline=True)
+    embed.set_footer(text=CARD_FOOTER.format(job_id=job.id))
     return embed
 
 
@@ -284,20 +236,24 @@ def _credits(job: Job) -> str:
     return ", ".join(parts) or "none"
 
 
-def result_kind(job: Job) -> str:
-    """``succeeded``, ``failed`` or ``uncertain``: what a result message has to say."""
-    if job.state is JobState.UNCERTAIN:
-        return "uncertain"
-    if job.video_url or job.image_urls:
-        return "succeeded"
-    return "failed"
+def result_kind(job: Job) -> JobOutcome:
+    """What a result message has to say: the job's outcome (a job with none reads as failed)."""
+    return job.outcome or JobOutcome.FAILED
 
 
 def failure_of(job: Job) -> Job:
-    """The job as a failure, also when the provider said it succeeded but sent no file."""
+    """The job as a failure with a reason, also when none was recorded (a delivered job that
+    holds no file and no error code)."""
     if job.error_code or job.error_message:
         return job
-    return replace(job, error_code="no_media")
+    return replace(job, error_code=NO_MEDIA)
+
+
+_HEADINGS = {
+    JobOutcome.SUCCEEDED: "done",
+    JobOutcome.FAILED: "failed",
+    JobOutcome.UNCERTAIN: "not confirmed",
+}
 
 
 def result_embed(job: Job) -> discord.Embed:
@@ -307,19 +263,18 @@ def result_embed(job: Job) -> discord.Embed:
     """
     kind = result_kind(job)
     title = model_title(job)
-    heading = {"succeeded": "done", "failed": "failed", "uncertain": "not confirmed"}[kind]
     embed = discord.Embed(
-        title=f"{title} · {heading}",
-        description=excerpt(str(job.request.get("prompt", ""))),
+        title=f"{title} · {_HEADINGS[kind]}",
+        description=prompt_excerpt(str(job.request.get("prompt", ""))),
         colour=COLOURS[kind],
     )
     embed.add_field(name="Model", value=title, inline=True)
-    if kind == "succeeded":
+    if kind is JobOutcome.SUCCEEDED:
         seed = str(job.seed) if job.seed is not None else "not reported"
         embed.add_field(name="Seed", value=seed, inline=True)
     embed.add_field(name="Credits", value=_credits(job), inline=True)
     took = _took(job)
-    if took and kind != "uncertain":
+    if took and kind is not JobOutcome.UNCERTAIN:
         embed.add_field(name="Took", value=took, inline=True)
     embed.set_footer(text=RESULT_FOOTER.format(job_id=job.id))
     return embed
@@ -329,10 +284,6 @@ def result_job_id(embed: discord.Embed) -> int | None:
     """The job a result embed belongs to (None for anything else, status cards included)."""
     match = _RESULT_FOOTER.match(embed.footer.text or "")
     return int(match.group(1)) if match else None
-
-
-def _clip(text: str, limit: int = FIELD_LIMIT) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 # -- result messages ------------------------------------------------------------------------
@@ -367,10 +318,10 @@ def result_text(job: Job, media: Sequence[Media], limit: int, *, mention: bool) 
     """The lines of a result message: what happened, links with why they are links, what to do."""
     who = f"<@{job.owner_id}> " if mention else ""
     kind = result_kind(job)
-    if kind == "failed":
+    if kind is JobOutcome.FAILED:
         what = "could not be started" if job.error_code in PRIVATE_FAILURES else "failed"
         return [_sentence(who, f"job #{job.id} {what}."), describe_job_failure(failure_of(job))]
-    if kind == "uncertain":
+    if kind is JobOutcome.UNCERTAIN:
         return _uncertain_text(job, who)
     noun = media_kind(job)
     headline = (

@@ -101,9 +101,7 @@ async def test_a_video_from_command_to_the_file_in_its_thread(
     assert job.destination.thread_id == int(thread["id"])
     # 4. The engine polls the provider and delivers the result in the thread.
     done = await discord_fake.wait_for(
-        lambda: (
-            bot.delivery and any(discord_fake.files_of(m) for m in discord_fake.messages_in(thread))
-        ),
+        lambda: any(discord_fake.files_of(m) for m in discord_fake.messages_in(thread)),
         within=10.0,
     )
     assert done

@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 import aiohttp
 import discord
 
-from bot.jobs import InputUnavailableError
+from bot.jobs import INPUT_EXPIRED, InputUnavailableError
 from bot.storage import Destination, Job
 from cogs._errors import UserFacingError
 
@@ -53,12 +53,6 @@ def map_urls(request: Mapping[str, Any], change: Callable[[str], str]) -> dict[s
     return updated
 
 
-def input_urls(request: Mapping[str, Any]) -> list[str]:
-    found: list[str] = []
-    map_urls(request, lambda url: found.append(url) or url)  # type: ignore[func-returns-value]
-    return found
-
-
 #: What each URL field is to the member, for naming an input that is gone.
 _LABELS = {
     "image_url": "start frame", "end_image_url": "end frame", "media_urls": "reference",
@@ -89,6 +83,8 @@ class InputGoneError(UserFacingError):
 
     ``retryable`` when Discord only failed to answer this time (the file may still be there).
     """
+
+    error_code = INPUT_EXPIRED
 
     def __init__(self, message: str, *, retryable: bool = False) -> None:
         super().__init__(message)

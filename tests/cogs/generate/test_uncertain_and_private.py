@@ -24,7 +24,7 @@ from bot.jobs import EngineConfig, PollPlan, Progress, ProgressKind
 from bot.models import Provider
 from bot.providers import RetryPolicy, build_clients
 from bot.storage import Destination, Job, JobState
-from cogs._cards import status_embed
+from cogs.generate._card import status_embed
 from tests.discord.fake import FakeDiscord
 from tests.discord.fixtures import UNREACHABLE_URL, MakeSeedanceBot
 from tests.discord.harness import dispatch

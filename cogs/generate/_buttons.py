@@ -9,48 +9,31 @@ from __future__ import annotations
 import json
 import logging
 import random
-from typing import TYPE_CHECKING, Any, ClassVar, Self
+import re
+from typing import Any, ClassVar, Self
 
 import discord
 
-from bot.models import MediaKind, endpoint
+from bot.models import MediaKind, ProviderRequest, endpoint
 from bot.providers.registry import extension_for
-from bot.storage import Job, JobState
-from cogs._errors import clip, reply, report
-from cogs._inputs import is_discord_cdn, map_urls, refresh_inputs
-from cogs._requests import (
-    ALL_MODELS,
+from bot.storage import Job, JobOutcome, JobState
+from cogs._errors import reply, report
+from cogs._text import clip
+from cogs.generate._flow import Generation, ask_for_key
+from cogs.generate._inputs import is_discord_cdn, map_urls, refresh_inputs
+from cogs.generate._requests import (
     Attachment,
     Inputs,
     ModelChoice,
     animating_model,
     build_request,
+    choice_of,
 )
-
-if TYPE_CHECKING:
-    from bot.app import SeedanceBot
+from cogs.keys import link_key_view
 
 log = logging.getLogger(__name__)
 
 EXTEND_PREFIX = "Continue from the supplied previous clip. "
-
-
-def choice_for(job: Job) -> ModelChoice:
-    """The /video or /image model choice a stored job was made with."""
-    for choice in ALL_MODELS.values():
-        if choice.endpoint_id == job.endpoint and all(
-            job.request.get(k) == v for k, v in choice.fixed.items()
-        ):
-            return choice
-    raise LookupError(job.endpoint)
-
-
-async def _job(interaction: discord.Interaction, job_id: int) -> Job | None:
-    bot: SeedanceBot = interaction.client  # type: ignore[assignment]
-    job = await bot.jobs.get(job_id)
-    if job is None:
-        await reply(interaction, f"Job #{job_id} no longer exists.")
-    return job
 
 
 def _result_file(interaction: discord.Interaction, kind: str) -> discord.Attachment | None:
@@ -62,20 +45,18 @@ def _result_file(interaction: discord.Interaction, kind: str) -> discord.Attachm
 
 
 async def _start(
+    generation: Generation,
     interaction: discord.Interaction,
     choice: ModelChoice,
-    request: Any,
+    request: ProviderRequest,
     given: list[discord.Attachment] | None = None,
 ) -> None:
-    from cogs._generate import _ask_for_key, queue_request
-
-    bot: SeedanceBot = interaction.client  # type: ignore[assignment]
-    if await bot.keys.get(interaction.user.id, choice.provider) is None:
+    if await generation.bot.keys.get(interaction.user.id, choice.provider) is None:
         # The clicker pays with their own key; without one there is no job, so no card either.
-        await _ask_for_key(interaction, choice)
+        await ask_for_key(interaction, choice)
         return
     # ``given`` files are kept on the new card, so a re-roll of this job days later finds them.
-    await queue_request(interaction, choice, request, given)
+    await generation.queue(interaction, choice, request, given)
 
 
 class _JobButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"job:_:(?P<id>\d+)"):
@@ -105,19 +86,22 @@ class _JobButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"job:
 
     @classmethod
     async def from_custom_id(
-        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: Any
+        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str], /
     ) -> Self:
         return cls(int(match["id"]))
 
     async def callback(self, interaction: discord.Interaction) -> None:
         try:
-            job = await _job(interaction, self.job_id)
-            if job is not None:
-                await self.act(interaction, job)
+            generation = Generation.of(interaction.client)
+            job = await generation.bot.jobs.get(self.job_id)
+            if job is None:
+                await reply(interaction, f"Job #{self.job_id} no longer exists.")
+            else:
+                await self.act(generation, interaction, job)
         except Exception as error:
             await report(interaction, error)
 
-    async def act(self, interaction: discord.Interaction, job: Job) -> None:
+    async def act(self, generation: Generation, interaction: discord.Interaction, job: Job) -> None:
         raise NotImplementedError
 
 
@@ -128,19 +112,20 @@ class RerollButton(_JobButton, action="reroll"):
     emoji = "🎲"
     style = discord.ButtonStyle.primary
 
-    async def act(self, interaction: discord.Interaction, job: Job) -> None:
-        bot: SeedanceBot = interaction.client  # type: ignore[assignment]
-        choice = choice_for(job)
+    async def act(self, generation: Generation, interaction: discord.Interaction, job: Job) -> None:
+        choice = choice_of(job.endpoint, job.request)
+        if choice is None:
+            raise LookupError(job.endpoint)  # a model no longer offered: reported as a bug
         # Freshly signed links from this job's card (refused here if one is gone); the files
         # are copied onto the new card too, so a re-roll of this re-roll finds them days later.
-        data, kept = await refresh_inputs(bot, job)
+        data, kept = await refresh_inputs(generation.bot, job)
         if (
             "seed" in choice.request_model.model_fields
             and data.get("channel") != "real"
             and (data.get("quality_tier") != "mini")
         ):
             data["seed"] = random.randint(0, 4_294_967_295)
-        await _start(interaction, choice, choice.request_model.parse(data), kept)
+        await _start(generation, interaction, choice, choice.request_model.parse(data), kept)
 
 
 class ExtendButton(_JobButton, action="extend"):
@@ -149,7 +134,7 @@ class ExtendButton(_JobButton, action="extend"):
     label = "Extend"
     emoji = "⏩"
 
-    async def act(self, interaction: discord.Interaction, job: Job) -> None:
+    async def act(self, generation: Generation, interaction: discord.Interaction, job: Job) -> None:
         uploaded = _result_file(interaction, "video")
         clip_url = uploaded.url if uploaded is not None else job.video_url
         found = extension_for(job.endpoint)
@@ -163,7 +148,7 @@ class ExtendButton(_JobButton, action="extend"):
         data.update(extension.fixed)
         data.update({extension.clip_field: [clip_url], "prompt": prompt[:prompt_max]})
         given = [uploaded] if uploaded is not None else None
-        await _start(interaction, choice, choice.request_model.parse(data), given)
+        await _start(generation, interaction, choice, choice.request_model.parse(data), given)
 
 
 class AnimateButton(_JobButton, action="animate"):
@@ -172,19 +157,16 @@ class AnimateButton(_JobButton, action="animate"):
     label = "Animate"
     emoji = "🎬"
 
-    async def act(self, interaction: discord.Interaction, job: Job) -> None:
-        bot: SeedanceBot = interaction.client  # type: ignore[assignment]
+    async def act(self, generation: Generation, interaction: discord.Interaction, job: Job) -> None:
         uploaded = _result_file(interaction, "image")
         image = (
             uploaded.url
             if uploaded is not None
             else (job.image_urls[0] if job.image_urls else None)
         )
-        linked = [k.provider for k in await bot.keys.for_user(interaction.user.id)]
+        linked = [k.provider for k in await generation.bot.keys.for_user(interaction.user.id)]
         choice = animating_model(linked)
         if image is None or choice is None:
-            from cogs.keys import link_key_view
-
             text = "This result has no image." if image is None else (
                 "Animating uses a video model with your own key: link one first.")  # fmt: skip
             await reply(interaction, text, view=None if image is None else link_key_view(None))
@@ -194,7 +176,8 @@ class AnimateButton(_JobButton, action="animate"):
         )
         prompt = str(job.request.get("prompt", ""))
         request = build_request(choice, Inputs(prompt, start_frame=frame))
-        await _start(interaction, choice, request, [uploaded] if uploaded is not None else None)
+        given = [uploaded] if uploaded is not None else None
+        await _start(generation, interaction, choice, request, given)
 
 
 class DetailsButton(_JobButton, action="details"):
@@ -204,7 +187,7 @@ class DetailsButton(_JobButton, action="details"):
     emoji = "📋"
     style = discord.ButtonStyle.secondary
 
-    async def act(self, interaction: discord.Interaction, job: Job) -> None:
+    async def act(self, generation: Generation, interaction: discord.Interaction, job: Job) -> None:
         # Single links and lists alike: signed Discord links are noise, and expire anyway.
         shown = map_urls(job.request, lambda u: "(Discord file)" if is_discord_cdn(u) else u)
         lines = [
@@ -224,7 +207,7 @@ class DeleteButton(_JobButton, action="delete"):
     emoji = "🗑️"
     style = discord.ButtonStyle.danger
 
-    async def act(self, interaction: discord.Interaction, job: Job) -> None:
+    async def act(self, generation: Generation, interaction: discord.Interaction, job: Job) -> None:
         if interaction.message is None:
             return
         member = interaction.user
@@ -250,8 +233,7 @@ class SendAgainButton(_JobButton, action="again"):
     emoji = "🔁"
     style = discord.ButtonStyle.primary
 
-    async def act(self, interaction: discord.Interaction, job: Job) -> None:
-        bot: SeedanceBot = interaction.client  # type: ignore[assignment]
+    async def act(self, generation: Generation, interaction: discord.Interaction, job: Job) -> None:
         if job.owner_id != interaction.user.id:
             await reply(interaction, "Only the member who asked for this job can send it again.")
             return
@@ -260,8 +242,10 @@ class SendAgainButton(_JobButton, action="again"):
             return
         # The links signed when it was first sent may have expired since: sign them again
         # (refused here, before anything is sent, if an input is gone).
-        request, _ = await refresh_inputs(bot, job)
-        requeued = await bot.engine.retry_uncertain(job.id, interaction.user.id, request=request)
+        request, _ = await refresh_inputs(generation.bot, job)
+        requeued = await generation.bot.engine.retry_uncertain(
+            job.id, interaction.user.id, request=request
+        )
         if requeued is None:
             await reply(interaction, f"Job #{job.id} is no longer waiting for a decision.")
             return
@@ -272,7 +256,8 @@ class SendAgainButton(_JobButton, action="again"):
         )
 
 
-DYNAMIC_ITEMS: tuple[type[discord.ui.DynamicItem[Any]], ...] = (
+#: Every button a result can carry, registered once so they work on results of earlier runs.
+RESULT_BUTTONS: tuple[type[discord.ui.DynamicItem[Any]], ...] = (
     RerollButton, ExtendButton, AnimateButton, DetailsButton, DeleteButton, SendAgainButton,
 )  # fmt: skip
 
@@ -280,12 +265,13 @@ DYNAMIC_ITEMS: tuple[type[discord.ui.DynamicItem[Any]], ...] = (
 def result_view(job: Job) -> discord.ui.View:
     """The buttons under a result (or a failure: re-roll, details and delete only)."""
     view = discord.ui.View(timeout=None)
-    if job.state is JobState.UNCERTAIN:
+    outcome = job.outcome
+    if outcome is JobOutcome.UNCERTAIN:
         view.add_item(SendAgainButton(job.id))
         view.add_item(DetailsButton(job.id))
         return view
     view.add_item(RerollButton(job.id))
-    succeeded = job.state in (JobState.SUCCEEDED, JobState.DELIVERED) and job.error_code is None
+    succeeded = outcome is JobOutcome.SUCCEEDED
     if succeeded and extension_for(job.endpoint) is not None and job.video_url:
         view.add_item(ExtendButton(job.id))
     if succeeded and endpoint(job.endpoint).kind is MediaKind.IMAGE and job.image_urls:

@@ -51,6 +51,17 @@ IMAGE_MODELS: dict[str, ModelChoice] = model_choices(MediaKind.IMAGE)
 ALL_MODELS = {**VIDEO_MODELS, **IMAGE_MODELS}
 
 
+def choice_of(endpoint_id: str, request: Mapping[str, Any]) -> ModelChoice | None:
+    """The /video or /image ``model`` choice a request was made with (one endpoint may serve
+    several choices, told apart by the fields each fixes); None for an endpoint no choice serves."""
+    for choice in ALL_MODELS.values():
+        if choice.endpoint_id == endpoint_id and all(
+            request.get(k) == v for k, v in choice.fixed.items()
+        ):
+            return choice
+    return None
+
+
 def default_model(kind: MediaKind, linked: Iterable[str]) -> ModelChoice | None:
     """The first model of a provider the user has linked a key for."""
     providers = set(linked)

@@ -1,8 +1,9 @@
-"""The Discord side of the job engine: status cards, threads, results and their fallbacks.
+"""The engine's delivery port: status-card edits, results in the thread, and their fallbacks.
 
 Everything here talks to Discord with the bot token (channel and thread messages, message
 edits), never with an interaction's webhook: a result may arrive hours after the command, long
-after the interaction token has expired.
+after the interaction token has expired. The one exception is a failure only its owner may see,
+answered privately under their command while its token lives.
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ import contextlib
 import logging
 import math
 import mimetypes
-import re
 import tempfile
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
@@ -25,11 +25,11 @@ import aiohttp
 import discord
 
 from bot.jobs import DeliveryOutcome, Progress, ProgressKind
-from bot.models import ProviderRequest, endpoint, endpoint_for
+from bot.models import endpoint, endpoint_for
 from bot.net import Downloader, DownloadOutcome
 from bot.providers import CostEstimate
 from bot.storage import Job
-from cogs._cards import (
+from cogs.generate._card import (
     PRIVATE_FAILURES,
     LinkReason,
     Media,
@@ -38,18 +38,14 @@ from cogs._cards import (
     result_embed,
     result_job_id,
     result_text,
-    starting_embed,
     status_embed,
 )
-from cogs._requests import ModelChoice
 
 if TYPE_CHECKING:
     from bot.app import SeedanceBot
 
 log = logging.getLogger(__name__)
 
-#: Discord's upload limit where the guild is unknown (DMs, uncached guilds): 10 MiB.
-DEFAULT_UPLOAD_LIMIT = discord.utils.DEFAULT_FILE_SIZE_LIMIT_BYTES
 #: Seconds between two edits of one job's status card.
 CARD_EDIT_INTERVAL = 5.0
 #: How many recent messages a repeated delivery searches for the parts of a result already posted.
@@ -57,32 +53,25 @@ HISTORY_DEPTH = 50
 #: Discord takes at most this many files in one message.
 MAX_FILES = 10
 _FINAL = frozenset({ProgressKind.FINISHED, ProgressKind.UNCERTAIN, ProgressKind.CANCELLED})
-#: Channel types a thread can be started in from a message.
-_THREADABLE = frozenset({discord.ChannelType.text, discord.ChannelType.news})
-_THREADS = frozenset(
-    {
-        discord.ChannelType.public_thread,
-        discord.ChannelType.private_thread,
-        discord.ChannelType.news_thread,
-    }
-)
-_DIRECT = frozenset({discord.ChannelType.private, discord.ChannelType.group})
 _MEDIA_SUFFIXES = frozenset({".mp4", ".mov", ".webm", ".png", ".jpg", ".jpeg", ".webp", ".gif"})
 
-InteractionChannel = (
-    discord.abc.GuildChannel
-    | discord.Thread
-    | discord.DMChannel
-    | discord.GroupChannel
-    | discord.abc.PrivateChannel
-    | discord.PartialMessageable
-    | None
-)
 Clock = Callable[[], float]
 Sleep = Callable[[float], Awaitable[None]]
 
 
-def outcome_of(error: discord.HTTPException) -> DeliveryOutcome:
+def upload_limit(
+    *, interaction: discord.Interaction | None = None, guild: discord.Guild | None = None
+) -> int:
+    """The largest file the bot may upload: the limit Discord sent with the interaction where
+    there is one, else the guild's, else Discord's default (DMs, guilds not in the cache)."""
+    if interaction is not None:
+        return interaction.filesize_limit  # the interaction's ``attachment_size_limit``
+    if guild is not None:
+        return guild.filesize_limit
+    return discord.utils.DEFAULT_FILE_SIZE_LIMIT_BYTES
+
+
+def delivery_outcome(error: discord.HTTPException) -> DeliveryOutcome:
     """RETRY for what may pass (429, 5xx), else UNDELIVERABLE.
 
     Among the latter: 403 Missing Access (50001), Missing Permissions (50013), Cannot send
@@ -208,6 +197,7 @@ class DiscordDelivery:
         #: The buttons under a result (persistent views), if any.
         self.views = views
         #: Fetches result files: public https hosts only (tests put in one that admits loopback).
+        #: Closed with this port.
         self.downloader = downloader or Downloader.from_settings(bot.settings)
         self.cards = CardThrottle(self._edit_card, interval=card_interval, clock=clock, sleep=sleep)
         #: Jobs whose card can no longer be edited (deleted, or no access): not tried again.
@@ -226,51 +216,16 @@ class DiscordDelivery:
     def estimate(self, job: Job) -> CostEstimate | None:
         """The documented price of the job's request, or None (unknown, or not published)."""
         try:
-            return self._estimate(endpoint(job.endpoint).request_model.parse(job.request))
+            request = endpoint(job.endpoint).request_model.parse(job.request)
+            client = self._bot.clients.get(endpoint_for(request).provider)
+            return client.estimate_cost(request) if client is not None else None
         except Exception:  # a card must never fail because of its price line
             log.debug("No cost estimate for job %d", job.id, exc_info=True)
             return None
 
-    def _estimate(self, request: ProviderRequest) -> CostEstimate | None:
-        client = self._bot.clients.get(endpoint_for(request).provider)
-        return client.estimate_cost(request) if client is not None else None
-
     def status_card(self, job: Job, progress: Progress | None = None) -> discord.Embed:
         """The public status card of ``job``: prompt, model, parameters, cost, state."""
         return status_embed(job, progress, self.estimate(job))
-
-    def starting_card(
-        self, choice: ModelChoice | None, request: ProviderRequest, owner_id: int | None = None
-    ) -> discord.Embed:
-        """The card to post before ``enqueue``; the job's first progress event replaces it."""
-        try:
-            cost = self._estimate(request)
-        except Exception:  # a card must never fail because of its price line
-            log.debug("No cost estimate for a starting card", exc_info=True)
-            cost = None
-        endpoint_id = choice.endpoint_id if choice else endpoint_for(request).id
-        data = request.model_dump(mode="json", exclude_none=True)
-        return starting_embed(endpoint_id, data, cost, owner_id)
-
-    async def open_thread(
-        self,
-        card_message: discord.Message,
-        job: Job | ProviderRequest | str,
-        *,
-        channel: InteractionChannel,
-        app_permissions: discord.Permissions | None = None,
-    ) -> int | None:
-        """:func:`open_thread`, for callers that hold the bot."""
-        return await open_thread(
-            card_message, job, channel=channel, app_permissions=app_permissions
-        )
-
-    @staticmethod
-    def missing_permissions(
-        app_permissions: discord.Permissions, channel: InteractionChannel
-    ) -> list[str]:
-        """:func:`missing_permissions`, for callers that hold the bot."""
-        return missing_permissions(app_permissions, channel)
 
     async def publish(self, event: Progress) -> None:
         destination = event.job.destination
@@ -338,10 +293,11 @@ class DiscordDelivery:
                         "Job %d was posted in part in %d (%d of %d results): posting the rest",
                         job.id, target, len(shown.items), shown.count,
                     )  # fmt: skip
-                limit = self.upload_limit(destination.guild_id)
+                guild = self._bot.get_guild(destination.guild_id) if destination.guild_id else None
+                limit = upload_limit(interaction=interaction, guild=guild)
                 await self.send_result(channel, job, limit=limit, shown=shown)
             except discord.HTTPException as error:
-                outcome = outcome_of(error)
+                outcome = delivery_outcome(error)
                 log.warning(
                     "Job %d not delivered in %d (HTTP %d, code %d): %s",
                     job.id, target, error.status, error.code, error.text,
@@ -360,7 +316,9 @@ class DiscordDelivery:
         """Answer the job's own command privately (ephemeral); False when that is not possible."""
         if interaction.is_expired():
             return False
-        text = message_texts(result_text(job, [], DEFAULT_UPLOAD_LIMIT, mention=False))[0]
+        text = message_texts(
+            result_text(job, [], upload_limit(interaction=interaction), mention=False)
+        )[0]
         try:
             await interaction.followup.send(text, embed=result_embed(job), ephemeral=True)
         except (discord.HTTPException, aiohttp.ClientError, TimeoutError, OSError) as error:
@@ -386,7 +344,7 @@ class DiscordDelivery:
             if shown.complete:
                 return DeliveryOutcome.DELIVERED
             await self.send_result(
-                dm, job, mention=False, note=note, limit=DEFAULT_UPLOAD_LIMIT, shown=shown
+                dm, job, mention=False, note=note, limit=upload_limit(), shown=shown
             )
         except discord.HTTPException as error:
             # Closed DMs (50007) and an unknown user stay that way: the job is kept for /jobs show.
@@ -394,17 +352,12 @@ class DiscordDelivery:
                 "Job %d not delivered by DM (HTTP %d, code %d): %s",
                 job.id, error.status, error.code, error.text,
             )  # fmt: skip
-            return outcome_of(error)
+            return delivery_outcome(error)
         except (aiohttp.ClientError, TimeoutError, OSError) as error:
             log.warning("Job %d not delivered by DM: %r", job.id, error)
             return DeliveryOutcome.RETRY
         log.info("Job %d delivered to its owner by DM", job.id)
         return DeliveryOutcome.DELIVERED
-
-    def upload_limit(self, guild_id: int | None) -> int:
-        """Largest file the bot may upload where the job was asked for."""
-        guild = self._bot.get_guild(guild_id) if guild_id else None
-        return guild.filesize_limit if guild is not None else DEFAULT_UPLOAD_LIMIT
 
     async def send_result(
         self,
@@ -413,7 +366,7 @@ class DiscordDelivery:
         *,
         mention: bool = True,
         note: str | None = None,
-        limit: int = DEFAULT_UPLOAD_LIMIT,
+        limit: int,
         shown: Shown | None = None,
     ) -> None:
         """Post ``job``'s result in ``channel``: the message with the embed (the text, the
@@ -639,108 +592,3 @@ def _filename(stem: str, url: str, content_type: str | None, kind: str) -> str:
         guessed = mimetypes.guess_extension(content_type or "") if content_type else None
         suffix = guessed if guessed in _MEDIA_SUFFIXES else (".mp4" if kind == "video" else ".png")
     return f"{stem}{suffix}"
-
-
-# -- threads and permissions, for the commands that create a card --------------------------------
-
-
-def thread_name(prompt: str, job_id: int | None = None) -> str:
-    """A thread title from the prompt: one line, no mentions, at most 100 characters."""
-    text = re.sub(r"<(?:@[!&]?|#)\d+>|@(everyone|here)", " ", prompt)
-    text = " ".join(re.sub(r"[\x00-\x1f\x7f]", " ", text).split()).strip(" -_*~`|>#")
-    if len(text) > 100:
-        cut = text[:99]
-        text = (cut.rsplit(" ", 1)[0] if " " in cut[50:] else cut).rstrip(" ,.;:") + "…"
-    return text or (f"Job #{job_id}" if job_id else "Generation")
-
-
-def _channel_type(channel: InteractionChannel) -> discord.ChannelType | None:
-    kind = getattr(channel, "type", None)
-    return kind if isinstance(kind, discord.ChannelType) else None
-
-
-async def open_thread(
-    card_message: discord.Message,
-    job: Job | ProviderRequest | str,
-    *,
-    channel: InteractionChannel,
-    app_permissions: discord.Permissions | None = None,
-) -> int | None:
-    """Start a public thread from the status card; None to deliver in the channel itself.
-
-    ``job`` names the thread from its prompt; the request or the prompt alone will do when the
-    job does not exist yet (the thread id goes into the job's destination). No thread where one cannot exist
-    (a thread, a forum, a DM, a voice or stage chat), nor where the bot may not create one or
-    may not post in it.
-    """
-    if _channel_type(channel) not in _THREADABLE:
-        return None
-    if app_permissions is not None and not (
-        app_permissions.create_public_threads and app_permissions.send_messages_in_threads
-    ):
-        return None
-    if isinstance(job, Job):
-        prompt = str(job.request.get("prompt", ""))
-    else:
-        prompt = job if isinstance(job, str) else str(getattr(job, "prompt", ""))
-    name = thread_name(prompt, job.id if isinstance(job, Job) else None)
-    try:
-        if isinstance(channel, discord.TextChannel):  # NewsChannel is a TextChannel too
-            # Works when the card came back without guild data (e.g. a partial message).
-            thread = await channel.create_thread(name=name, message=card_message)
-        else:
-            thread = await card_message.create_thread(name=name)
-    except discord.HTTPException as error:
-        log.info(
-            "Card %d: no thread (HTTP %d, code %d); results go to the channel",
-            card_message.id, error.status, error.code,
-        )  # fmt: skip
-        return None
-    except ValueError:  # the card carries no guild (not cached): nowhere to start one
-        return None
-    return thread.id
-
-
-#: Permission attribute -> its name in Discord's settings.
-_PERMISSION_NAMES = {
-    "send_messages": "Send Messages",
-    "send_messages_in_threads": "Send Messages in Threads",
-    "embed_links": "Embed Links",
-    "attach_files": "Attach Files",
-    "create_public_threads": "Create Public Threads",
-}
-
-
-def missing_permissions(
-    app_permissions: discord.Permissions, channel: InteractionChannel
-) -> list[str]:
-    """The permissions the bot lacks here to show a card, a thread and the result (names as in
-    Discord's settings). Thread permissions count only where a thread would be created."""
-    kind = _channel_type(channel)
-    if kind in _DIRECT:
-        return []
-    if kind in _THREADS:
-        needed = ["send_messages_in_threads", "embed_links", "attach_files"]
-    else:
-        needed = ["send_messages", "embed_links", "attach_files"]
-        if kind in _THREADABLE:
-            needed += ["create_public_threads", "send_messages_in_threads"]
-    return [_PERMISSION_NAMES[name] for name in needed if not getattr(app_permissions, name)]
-
-
-def describe_missing_permissions(missing: Sequence[str]) -> str:
-    """What a member is told when ``missing_permissions`` found something ('' when nothing)."""
-    if not missing:
-        return ""
-    effects = {
-        "Send Messages": "I cannot post the result here, so it will come to you by DM",
-        "Send Messages in Threads": "I cannot post in threads, so the result goes to the channel (or your DMs)",
-        "Create Public Threads": "the result will be posted in this channel instead of a thread",
-        "Attach Files": "results will be links instead of files",
-        "Embed Links": "the status card and result details will not show",
-    }
-    lines = [
-        f"I am missing permissions here: {', '.join(missing)}. Until a server admin grants them:"
-    ]
-    lines += [f"• {effects[name]}" for name in missing if name in effects]
-    return "\n".join(lines)

@@ -1,0 +1,310 @@
+"""From /video, /image or a result button to a queued job: the steps every generation takes.
+
+In order: the model (asked for, or the first of a linked provider) and its key; the member's
+queue (refused privately when full); the prompt (the option, a .txt file, or a form for long
+ones); the request, validated before anything is public; then the job recorded, its status card
+posted, its input files kept on the card, its thread opened, and only then the job sent.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import aiohttp
+import discord
+from discord.ext import commands
+
+from bot.models import InvalidParameters, MediaKind, ProviderRequest
+from bot.storage import Destination, Job
+from cogs._errors import UserFacingError, describe_problems, reply, report
+from cogs.generate._delivery import DiscordDelivery, upload_limit
+from cogs.generate._inputs import keep_on_card, map_urls
+from cogs.generate._requests import (
+    ALL_MODELS,
+    Attachment,
+    Inputs,
+    ModelChoice,
+    build_request,
+    default_model,
+    split_urls,
+)
+from cogs.generate._threads import describe_missing_permissions, missing_permissions, open_thread
+from cogs.keys import link_key_view
+
+if TYPE_CHECKING:
+    from bot.app import SeedanceBot
+
+log = logging.getLogger(__name__)
+
+PROMPT_FILE_MAX_BYTES = 64 * 1024
+#: A modal holds at most five text inputs of at most 4,000 characters each.
+MODAL_PARTS, MODAL_PART_MAX = 5, 4000
+
+
+@dataclass
+class Ask:
+    """Everything one /video or /image invocation gave, before a model is applied."""
+
+    kind: MediaKind
+    model_key: str | None
+    prompt: str | None
+    prompt_file: discord.Attachment | None = None
+    options: dict[str, Any] = field(default_factory=dict)
+    start_frame: discord.Attachment | None = None
+    end_frame: discord.Attachment | None = None
+    files: list[discord.Attachment] = field(default_factory=list)
+    urls: str | None = None
+
+
+def to_attachment(attachment: discord.Attachment | None) -> Attachment | None:
+    if attachment is None:
+        return None
+    return Attachment(attachment.url, attachment.filename, attachment.content_type, attachment.size)
+
+
+def inputs_for(ask: Ask, prompt: str) -> Inputs:
+    return Inputs(
+        prompt=prompt,
+        options={k: v for k, v in ask.options.items() if v is not None},
+        start_frame=to_attachment(ask.start_frame),
+        end_frame=to_attachment(ask.end_frame),
+        files=[a for a in map(to_attachment, ask.files) if a is not None],
+        urls=split_urls(ask.urls),
+    )
+
+
+class Generation(commands.Cog):
+    """Turns a request into a queued job with its card and thread; holds the delivery port.
+
+    The /video and /image commands and the result buttons all come here; the buttons, which
+    discord.py builds from a custom id, find it with :meth:`of`.
+    """
+
+    def __init__(self, bot: SeedanceBot, delivery: DiscordDelivery) -> None:
+        self.bot = bot
+        self.delivery = delivery
+
+    @classmethod
+    def of(cls, client: discord.Client) -> Generation:
+        """The loaded instance, for callbacks that only have the interaction's client."""
+        cog = client.get_cog(cls.__cog_name__) if isinstance(client, commands.Bot) else None
+        if not isinstance(cog, cls):
+            raise RuntimeError("the cogs.generate extension is not loaded")
+        return cog
+
+    async def cog_unload(self) -> None:
+        # After the engine has stopped (the bot closes it first): nothing is delivered any more.
+        await self.delivery.aclose()
+
+    async def start(
+        self, interaction: discord.Interaction, ask: Ask, *, prompt: str | None = None
+    ) -> None:
+        """Run one generation request from a command (or the prompt form) to a queued job."""
+        linked = [key.provider for key in await self.bot.keys.for_user(interaction.user.id)]
+        choice = ALL_MODELS.get(ask.model_key or "") or default_model(ask.kind, linked)
+        if choice is None or choice.provider not in linked:
+            await ask_for_key(interaction, choice)
+            return
+        # A full queue, or a key the provider refused or the bot cannot read: refused privately
+        # before anything else (no form to fill in, no card, no thread, nothing charged).
+        await self.bot.engine.admit(interaction.user.id, choice.provider)
+        prompt = prompt if prompt is not None else ask.prompt
+        if prompt is None and ask.prompt_file is None:
+            await interaction.response.send_modal(PromptModal(self, ask, choice))
+            return
+        if ask.prompt_file is not None:
+            _check_prompt_file(ask.prompt_file)
+        request: ProviderRequest | None = None
+        if prompt is not None and ask.prompt_file is None:
+            request = build_request(choice, inputs_for(ask, prompt))  # errors reach the tree
+        await interaction.response.defer(thinking=True)
+        if request is None:
+            try:
+                prompt = await _read_prompt(ask.prompt_file)
+                request = build_request(choice, inputs_for(ask, prompt))
+            except (InvalidParameters, UserFacingError) as error:
+                await interaction.delete_original_response()
+                message = (
+                    describe_problems(error) if isinstance(error, InvalidParameters) else str(error)
+                )
+                await interaction.followup.send(message, ephemeral=True)
+                return
+        given = [a for a in (ask.start_frame, ask.end_frame, *ask.files) if a is not None]
+        await self.queue(interaction, choice, request, given)
+
+    async def queue(
+        self,
+        interaction: discord.Interaction,
+        choice: ModelChoice,
+        request: ProviderRequest,
+        given: list[discord.Attachment] | None = None,
+    ) -> None:
+        """Record the job, post its public status card, start its thread and queue it (the job
+        is written before anything public or anything reaches the provider; the card and thread
+        exist before it can finish)."""
+        card_id: int | None = None
+        if not interaction.response.is_done():
+            # Refused privately (ephemeral) while nothing public exists yet.
+            await self.bot.engine.admit(interaction.user.id, choice.provider)
+            acknowledged = await interaction.response.defer(thinking=True)
+            card_id = acknowledged.message_id if acknowledged is not None else None
+        try:
+            if card_id is None:
+                card_id = (await interaction.original_response()).id
+            job = await self._post_card_and_queue(interaction, choice, request, given, card_id)
+        except Exception:
+            # The public "thinking…"/card message must not turn into a public error: remove it,
+            # so the tree handler's answer arrives as a private follow-up instead.
+            with contextlib.suppress(discord.HTTPException):
+                await interaction.delete_original_response()
+            raise
+        log.info("Job %d queued by %d on %s", job.id, interaction.user.id, choice.key)
+        note = _permission_note(interaction)
+        if note:
+            # The job goes ahead (results fall back to the channel, links or DMs); the member is
+            # told up front what will look different, and who can fix it.
+            await interaction.followup.send(note, ephemeral=True)
+
+    async def _post_card_and_queue(
+        self,
+        interaction: discord.Interaction,
+        choice: ModelChoice,
+        request: ProviderRequest,
+        given: list[discord.Attachment] | None,
+        card_id: int,
+    ) -> Job:
+        """Record the job held (nothing is sent yet) with the id of the message that becomes
+        its card, show the card, start the thread, then let the engine send it.
+
+        A job that cannot be recorded has nothing public (the "thinking…" message is removed
+        by the caller). A process killed after recording leaves a job the next start runs,
+        editing this card. Any other failure cancels the job and removes its thread.
+        """
+        engine = self.bot.engine
+        job = await engine.enqueue(
+            owner_id=interaction.user.id,
+            request=request,
+            destination=Destination(
+                guild_id=interaction.guild_id, channel_id=interaction.channel_id, message_id=card_id
+            ),
+            hold=True,
+        )
+        # Held: the engine cannot have delivered the job yet.
+        self.delivery.follow(job.id, interaction)
+        thread_id: int | None = None
+        try:
+            card = await interaction.edit_original_response(embed=self.delivery.status_card(job))
+            copied: ProviderRequest | None = None
+            if given:
+                copies = await keep_on_card(card, given, upload_limit(interaction=interaction))
+                if copies:
+                    data = map_urls(
+                        request.model_dump(mode="json", exclude_none=True),
+                        lambda u: copies.get(u, u),
+                    )
+                    request = copied = choice.request_model.parse(data)
+            thread_id = await open_thread(
+                card,
+                request,
+                channel=interaction.channel,
+                app_permissions=interaction.app_permissions,
+            )
+            return await engine.release(job.id, request=copied, thread_id=thread_id)
+        except Exception:
+            await self._abandon(job, thread_id)
+            raise
+
+    async def _abandon(self, job: Job, thread_id: int | None) -> None:
+        """Undo a job whose card could not be finished: never sent, and no empty thread left."""
+        try:
+            await self.bot.engine.discard(job.id)
+        except Exception:
+            log.exception("Job %d could not be cancelled after its card failed", job.id)
+        if thread_id is not None:
+            try:
+                await self.bot.http.delete_channel(
+                    thread_id, reason=f"job {job.id} could not be queued"
+                )
+            except (discord.HTTPException, aiohttp.ClientError, TimeoutError) as error:
+                log.warning(
+                    "Thread %d of abandoned job %d not removed: %s", thread_id, job.id, error
+                )
+
+
+class PromptModal(discord.ui.Modal):
+    """For prompts longer than a slash-command option allows: up to 20,000 characters."""
+
+    def __init__(self, generation: Generation, ask: Ask, choice: ModelChoice) -> None:
+        super().__init__(title=f"Prompt for {choice.label}"[:45], timeout=900)
+        self.generation = generation
+        self.ask = ask
+        self.choice = choice
+        self.parts: list[discord.ui.TextInput[PromptModal]] = [
+            discord.ui.TextInput(
+                label="Prompt" if i == 0 else f"Prompt, continued ({i + 1})",
+                style=discord.TextStyle.paragraph,
+                max_length=MODAL_PART_MAX,
+                required=i == 0,
+            )
+            for i in range(MODAL_PARTS)
+        ]
+        for part in self.parts:
+            self.add_item(part)
+
+    async def on_submit(self, interaction: discord.Interaction, /) -> None:
+        prompt = "".join(part.value for part in self.parts)
+        await self.generation.start(interaction, self.ask, prompt=prompt)
+
+    async def on_error(
+        self,
+        interaction: discord.Interaction,
+        error: Exception,
+        item: discord.ui.Item[Any] | None = None,  # only in a view's signature: a form has none
+        /,
+    ) -> None:
+        # Answered as the command would be: privately, naming what to change (discord.py's
+        # default only logs it, and the member sees "interaction failed").
+        await report(interaction, error)
+
+
+async def ask_for_key(interaction: discord.Interaction, choice: ModelChoice | None) -> None:
+    """No key for the model asked for: say so privately, with a button that opens the form."""
+    if choice is None:
+        text = (
+            "Link an API key for one of the providers first; your generations use your own credits."
+        )
+        await reply(interaction, text, view=link_key_view(None))
+    else:
+        text = f"{choice.label} needs your own {choice.provider} API key. Link it, then try again."
+        await reply(interaction, text, view=link_key_view(choice.provider))
+
+
+def _permission_note(interaction: discord.Interaction) -> str:
+    if interaction.guild is None or interaction.channel is None:
+        return ""
+    missing = missing_permissions(interaction.app_permissions, interaction.channel)
+    return describe_missing_permissions(missing)
+
+
+def _check_prompt_file(attachment: discord.Attachment) -> None:
+    is_text = (attachment.content_type or "").startswith(
+        "text/plain"
+    ) or attachment.filename.endswith(".txt")
+    if not is_text:
+        raise UserFacingError("`prompt_file` must be a .txt file with the prompt in it.")
+    if attachment.size > PROMPT_FILE_MAX_BYTES:
+        raise UserFacingError("`prompt_file` is too large: the prompt must fit in 64 KB.")
+
+
+async def _read_prompt(attachment: discord.Attachment | None) -> str:
+    assert attachment is not None
+    try:
+        text = (await attachment.read()).decode("utf-8")
+    except UnicodeDecodeError:
+        raise UserFacingError("`prompt_file` must be UTF-8 text.") from None
+    except discord.HTTPException:
+        raise UserFacingError("Could not read `prompt_file` from Discord; try again.") from None
+    return text.strip()

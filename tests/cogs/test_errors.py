@@ -1,0 +1,50 @@
+"""Every error a member can be told about carries a stable code, and jobs stored with the codes
+of earlier versions still read as they did."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.models import InvalidParameters
+from bot.providers import ProviderError, errors
+from bot.storage import Destination, Job, JobState, KeyDecryptionError
+from cogs._errors import UserFacingError, describe_job_failure
+from cogs.generate._inputs import InputGoneError
+
+PROVIDER_ERRORS = [errors.ProviderError, *ProviderError.__subclasses__()]
+
+
+def failed_job(code: str | None) -> Job:
+    return Job(
+        id=7, owner_id=1, destination=Destination(), provider="p", endpoint="e",
+        request={"prompt": "x"}, idempotency_key="k", state=JobState.FAILED,
+        created_at=0.0, updated_at=0.0, error_code=code, error_message="the provider's words",
+    )  # fmt: skip
+
+
+def test_each_error_class_names_its_own_code() -> None:
+    classes = [*PROVIDER_ERRORS, KeyDecryptionError, InvalidParameters, UserFacingError]
+    for cls in classes:
+        assert "error_code" in vars(cls), f"{cls.__name__} inherits its code"
+    codes = [cls.error_code for cls in classes]
+    assert len(set(codes)) == len(codes), codes
+    assert InputGoneError.error_code == "InputExpired"
+
+
+#: What jobs stored before the codes were declared (the class names then): still understood.
+STORED_BEFORE = [
+    "UnauthorizedError", "InvalidRequestError", "InsufficientCreditsError", "NotFoundError",
+    "ServerError", "MalformedResponseError", "ConnectionFailedError", "IdempotencyConflictError",
+    "SubmitOutcomeUnknownError",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("stored", STORED_BEFORE)
+def test_codes_stored_by_earlier_versions_still_read_the_same(stored: str) -> None:
+    [cls] = [cls for cls in PROVIDER_ERRORS if cls.error_code == stored]
+    assert describe_job_failure(failed_job(stored)).startswith(cls.advice)
+
+
+def test_an_unknown_code_still_gets_a_message() -> None:
+    text = describe_job_failure(failed_job("something_new"))
+    assert text.startswith("The provider could not make this.")
