@@ -22,13 +22,21 @@ from discord.http import Route
 from pydantic import ValidationError
 
 from bot.app import SeedanceBot
+from bot.jobs import CALLBACK_PATH
 from bot.logs import RedactingFilter, setup_logging
 from bot.metrics import Metrics
 from bot.providers import build_clients
 from bot.settings import Settings, describe_settings_error, load_settings
 from bot.startup import StartupError, describe_gateway_closure, open_database
 from bot.storage import ApiKeyStore, Database, KeyCipher, load_or_create_secret
-from bot.web import HealthCheck, WebServer, WebServerError, build_app, database_writable
+from bot.web import (
+    HealthCheck,
+    WebServer,
+    WebServerError,
+    build_app,
+    callback_routes,
+    database_writable,
+)
 
 log = logging.getLogger(__name__)
 
@@ -126,7 +134,8 @@ async def _run_client(
 async def start_web_server(
     settings: Settings, bot: SeedanceBot, database: Database
 ) -> WebServer | None:
-    """The health and metrics server when ``HTTP_PORT`` is set; ``None`` otherwise."""
+    """The health and metrics server when ``HTTP_PORT`` is set, with the provider callback
+    route when ``PUBLIC_URL`` is set too; ``None`` otherwise."""
     metrics = bot.metrics
     metrics.set_job_counts(bot.jobs.count_by_provider_and_state)
 
@@ -136,13 +145,17 @@ async def start_web_server(
 
     metrics.add_scrape_hook(copy_budgets)
     if settings.http_port is None:
+        if settings.public_url is not None:
+            log.warning("PUBLIC_URL is set but HTTP_PORT is not: no provider callbacks, only polls")
         return None
     health = HealthCheck(
         gateway_connected=bot.gateway_connected,
         database_writable=lambda: database_writable(database),
         engine_alive=lambda: bot.engine.running,
     )
-    server = WebServer(build_app(health=health, metrics=metrics))
+    callbacks = bot.engine.callbacks
+    routes = callback_routes(bot.engine, metrics) if callbacks is not None else []
+    server = WebServer(build_app(health=health, metrics=metrics, extra_routes=routes))
     try:
         await server.start(settings.http_host, settings.http_port)
     except WebServerError as exc:
@@ -152,6 +165,12 @@ async def start_web_server(
     log.info(
         "Health and metrics on http://%s:%d/healthz and /metrics", settings.http_host, server.port
     )
+    if callbacks is not None:
+        log.info(
+            "Provider callbacks on %s%s/<provider>/<token> (forward only that path to this server)",
+            callbacks.base,
+            CALLBACK_PATH,
+        )
     return server
 
 

@@ -26,6 +26,7 @@ from bot.providers.registry import documented_budgets
 from bot.settings import Settings
 from bot.storage import ApiKeyStore, CommandRegistrationStore, Database, JobStore, KeyCipher
 from bot.tree import SeedanceTree
+from bot.web import callback_urls
 
 log = logging.getLogger(__name__)
 
@@ -132,6 +133,8 @@ class SeedanceBot(commands.Bot):
                 budgets=documented_budgets(),
                 default_budget=(settings.default_requests_per_minute, 60.0),
             ),
+            # With PUBLIC_URL and HTTP_PORT, providers that call back are told where.
+            callbacks=callback_urls(settings),
         )
 
     @property

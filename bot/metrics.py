@@ -55,13 +55,15 @@ def key_label(api_key: str) -> str:
 
 
 def outcome_label(error: BaseException | None) -> str:
-    """A bounded ``outcome`` label: ``ok``, or the error class in snake case without "Error".
+    """A bounded ``outcome`` label: ``ok``, or the error's code (its class name if it has none)
+    in snake case without "Error".
 
     ``RateLimitedError`` -> ``rate_limited``, ``ConnectionFailedError`` -> ``connection_failed``.
     """
     if error is None:
         return "ok"
-    name = type(error).__name__.removesuffix("Error") or "error"
+    code: str = getattr(error, "error_code", None) or type(error).__name__
+    name = code.removesuffix("Error") or "error"
     return _CAMEL.sub("_", name).lower()
 
 
@@ -149,6 +151,13 @@ class Metrics:
             registry=self.registry,
             buckets=DELIVERY_LAG_BUCKETS,
         )
+        self._callbacks = Counter(
+            "provider_callbacks",
+            "Callbacks received from generation APIs: accepted (a job's URL) or unknown (404).",
+            ["provider", "outcome"],
+            namespace=namespace,
+            registry=self.registry,
+        )
         self._discord_errors = Counter(
             "discord_errors",
             "Failed Discord API calls, by what the bot was doing and the HTTP status.",
@@ -190,6 +199,13 @@ class Metrics:
     def delivery_lag(self, seconds: float) -> None:
         """A result was posted ``seconds`` after the provider finished the job."""
         self._delivery_lag.observe(max(0.0, seconds))
+
+    def provider_callback(self, provider: str, *, accepted: bool) -> None:
+        """A callback arrived from ``provider`` (one that calls back: never a name a stranger
+        chose) for a job's URL (``accepted``), or with a token no job has."""
+        self._callbacks.labels(
+            provider=provider, outcome="accepted" if accepted else "unknown"
+        ).inc()
 
     def discord_error(self, kind: str, status: int | None = None) -> None:
         """A Discord API call failed; ``kind`` says what it was for (``deliver``, ``card``, ...)."""

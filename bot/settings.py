@@ -11,6 +11,7 @@ from pydantic_core import PydanticCustomError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bot.models import Provider
+from bot.models.urls import check_public_https
 from bot.providers.registry import base_url_settings
 from bot.providers.seed2_description import SEED2
 from bot.providers.seedance2ai_description import SEEDANCE2AI
@@ -62,6 +63,9 @@ class Settings(BaseSettings):
     http_port: int | None = Field(default=None, ge=1, le=65535)
     #: Address the HTTP server binds to; 0.0.0.0 in the Docker image.
     http_host: str = "127.0.0.1"
+    #: The bot's externally reachable https base URL (a reverse proxy in front of the HTTP
+    #: server); with ``http_port``, providers that call back get a URL below it for each job.
+    public_url: str | None = None
 
     @field_validator("discord_token")
     @classmethod
@@ -97,6 +101,18 @@ class Settings(BaseSettings):
             raise PydanticCustomError("base_url", "has no host name")
         if parts.query or parts.fragment:
             raise PydanticCustomError("base_url", "must not contain a query or a fragment")
+        return url.rstrip("/")
+
+    @field_validator("public_url")
+    @classmethod
+    def _public_https_url(cls, value: str | None) -> str | None:
+        # https and a public host only: providers refuse anything else (localhost, plain http).
+        if value is None:
+            return None
+        url = check_public_https(value.strip())
+        parts = urlsplit(url)
+        if parts.query or parts.fragment:
+            raise PydanticCustomError("public_url", "must not contain a query or a fragment")
         return url.rstrip("/")
 
     @field_validator("discord_gateway_url")

@@ -1,9 +1,10 @@
 """/key: link, list and unlink the provider API keys members generate with.
 
 A key only ever arrives through a modal (slash-command options are logged by Discord and shown
-in the chat), is checked with the provider without spending credits, is stored encrypted, and
-is shown back only as its masked fingerprint. It never enters a message, a log line or the text
-of an exception this module logs.
+in the chat), is checked with the provider without spending credits (within the key's request
+budget, like every other request sent with it), is stored encrypted, and is shown back only as
+its masked fingerprint. It never enters a message, a log line or the text of an exception this
+module logs.
 """
 
 from __future__ import annotations
@@ -174,7 +175,9 @@ async def link_key(
     user_id = interaction.user.id
     try:
         async with asyncio.timeout(CHECK_TIMEOUT):
-            result = await client.check_key(key)
+            # Within the key's request budget, which its jobs' submits and polls share: a
+            # member relinking a busy key cannot push it past the provider's limit.
+            result = await bot.engine.check_key(provider.value, key, client=client)
     except (ProviderError, TimeoutError) as error:
         reason = (
             scrub(error.message, key) if isinstance(error, ProviderError) else "no answer in time"

@@ -173,3 +173,30 @@ def test_token_and_encryption_secret_never_shown() -> None:
         assert TOKEN not in text
         assert "hush-hush-secret" not in text
     assert settings.secrets() == [TOKEN, "hush-hush-secret"]
+
+
+def test_public_url_is_an_https_url_without_its_trailing_slash(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    settings = load_settings(discord_token=TOKEN, public_url=" https://bot.example.com/seedance/ ")
+    assert settings.public_url == "https://bot.example.com/seedance"
+    assert load_settings(discord_token=TOKEN).public_url is None
+    monkeypatch.setenv("PUBLIC_URL", "")  # copied from .env.example: not set
+    assert load_settings(discord_token=TOKEN).public_url is None
+
+
+@pytest.mark.parametrize(
+    ("bad", "why"),
+    [
+        # Providers only call https URLs back; a test server gets its own override, not this.
+        ("http://bot.example.com", "must start with https://"),
+        ("https://localhost:8443", "must point at a public host"),
+        ("https://192.168.1.20", "must point at a public host"),
+        ("https://bot.example.com/?a=1", "must not contain a query or a fragment"),
+        ("bot.example.com", "must start with https://"),
+    ],
+)
+def test_bad_public_url_is_named_in_one_line(bad: str, why: str) -> None:
+    line = error_line(discord_token=TOKEN, public_url=bad)
+    assert line.startswith(f"PUBLIC_URL is invalid: {why}"), line
+    assert "\n" not in line

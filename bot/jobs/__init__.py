@@ -1,6 +1,7 @@
 """The durable job engine (no discord import): submit, per-key budgets, polling, resume, delivery."""
 
 from bot.jobs.budget import RequestBudget
+from bot.jobs.callbacks import CALLBACK_PATH, CallbackUrls
 from bot.jobs.clock import Clock, ScaledClock
 from bot.jobs.config import EngineConfig
 from bot.jobs.engine import JobEngine
@@ -9,6 +10,10 @@ from bot.jobs.errors import (
     INTERNAL_ERROR,
     KEY_REJECTED,
     KEY_UNREADABLE,
+    NO_LINKED_KEY,
+    OUTCOME_UNKNOWN,
+    PROVIDER_TIMEOUT,
+    TOO_MANY_WAITING,
     KeyRejectedError,
     NoLinkedKeyError,
     TooManyWaitingJobsError,
@@ -24,10 +29,16 @@ from bot.jobs.ports import (
 from bot.jobs.timing import GenerationTimes, PollPlan
 
 __all__ = [
+    "CALLBACK_PATH",
     "INPUT_EXPIRED",
     "INTERNAL_ERROR",
     "KEY_REJECTED",
     "KEY_UNREADABLE",
+    "NO_LINKED_KEY",
+    "OUTCOME_UNKNOWN",
+    "PROVIDER_TIMEOUT",
+    "TOO_MANY_WAITING",
+    "CallbackUrls",
     "Clock",
     "DeliveryOutcome",
     "DeliveryPort",

@@ -77,6 +77,10 @@ class LiveJob:
     inputs_fresh_at: float | None = None
     #: Refreshes of its inputs in a row that failed for now (not for good).
     refresh_failures: int = 0
+    #: When the status request asked for by the latest provider callback is (or was) due.
+    called_back_at: float | None = None
+    #: A callback asked for a status request that has not started yet.
+    callback_pending: bool = False
 
 
 class JobBoard:

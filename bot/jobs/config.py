@@ -30,3 +30,8 @@ class EngineConfig:
     #: A job about to be sent whose request was written longer ago than this (seconds) has its
     #: input links refreshed first: Discord's expire about a day after they are signed.
     refresh_inputs_after: float = 3600.0
+    #: While a provider callback is expected, a job is polled only as a fallback: first this
+    #: long after its expected finish, then this far apart (and once at its deadline).
+    callback_fallback_interval: float = 60.0
+    #: Callbacks for one job closer together than this (seconds) make one status request.
+    callback_min_gap: float = 5.0

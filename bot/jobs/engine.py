@@ -4,7 +4,8 @@ This module is its public face, its life cycle and its scheduler loop. The rest,
 ``ledger.py`` (the one place a job changes, and the invariants of what is held in memory),
 ``board.py`` (live jobs, their phases, queues and running slots), ``scheduler.py`` (what falls
 due when, steps in flight, typed actions), ``steps.py`` (submit, poll, deliver, recover),
-``keyring.py`` (members' keys and per-key budgets).
+``keyring.py`` (members' keys and per-key budgets), ``callbacks.py`` (provider callback URLs,
+and the slower fallback polling while a callback is expected).
 """
 
 from __future__ import annotations
@@ -12,10 +13,11 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import Counter
-from collections.abc import Awaitable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 
 from bot.jobs.board import Phase
 from bot.jobs.budget import PrepaidGate, RequestBudget
+from bot.jobs.callbacks import CallbackUrls, callback_digest
 from bot.jobs.clock import Clock
 from bot.jobs.config import EngineConfig
 from bot.jobs.errors import TooManyWaitingJobsError
@@ -23,13 +25,30 @@ from bot.jobs.keyring import KeyRing
 from bot.jobs.keyring import key_id as _key_id
 from bot.jobs.ledger import JobChanges, JobLedger
 from bot.jobs.ports import DeliveryPort, InputRefresher, ProgressKind
-from bot.jobs.scheduler import Action, Step, WorkItem, ration
+from bot.jobs.scheduler import (
+    Action,
+    KeyDemand,
+    Step,
+    WorkItem,
+    poll_rank,
+    ration,
+    spare_only,
+    spare_reserve,
+)
 from bot.jobs.steps import JobSteps
 from bot.jobs.timing import GenerationTimes
 from bot.metrics import Metrics
 from bot.models import ProviderRequest, endpoint, endpoint_for
-from bot.providers import ProviderClient
-from bot.storage import ApiKeyStore, DeliveryState, Destination, Job, JobState, JobStore
+from bot.providers import KeyCheck, ProviderClient
+from bot.storage import (
+    ApiKeyStore,
+    DeliveryState,
+    Destination,
+    Job,
+    JobState,
+    JobStore,
+    SentRequestStore,
+)
 from bot.storage.jobs import new_idempotency_key, request_json
 
 log = logging.getLogger(__name__)
@@ -54,13 +73,18 @@ class JobEngine:
         clock: Clock | None = None,
         metrics: Metrics | None = None,
         inputs: InputRefresher | None = None,
+        callbacks: CallbackUrls | None = None,
     ) -> None:
+        """``callbacks``: where providers that call back are to call about each job (see
+        :meth:`notify_callback`); None when the bot cannot be reached from outside."""
         self.config = config or EngineConfig()
         self._clock = clock or Clock()
         self._store = jobs
+        self._clients = clients
         # The delivery port: given here, or by ``connect_port`` before ``start``.
         self._ledger = JobLedger(jobs, port)
-        self._keyring = KeyRing(keys, self.config, self._clock)
+        # Each key's budget records its requests beside the jobs, so a restart still counts them.
+        self._keyring = KeyRing(keys, self.config, self._clock, SentRequestStore(jobs.database))
         self._steps = JobSteps(
             ledger=self._ledger,
             keyring=self._keyring,
@@ -70,7 +94,12 @@ class JobEngine:
             inputs=inputs,
             metrics=metrics,
         )
+        self._steps.callbacks = callbacks
+        # Progress on the cards carries the expected time of the job's class.
+        self._ledger.expected = lambda job: self._steps.times.expected(job.endpoint, job.request)
         self._wake = self._ledger.schedule.wake
+        #: Per key, its running jobs: how much of its budget their likely polls will want.
+        self._demand = KeyDemand()
         self._tasks: set[asyncio.Task[None]] = set()
         self._loop_task: asyncio.Task[None] | None = None
 
@@ -84,6 +113,9 @@ class JobEngine:
     # -- life cycle ----------------------------------------------------------------------------
 
     async def start(self) -> None:
+        restored = await self._keyring.restore()
+        if restored:
+            log.info("Request budgets: %d request(s) of the last window still count", restored)
         self._steps.times = GenerationTimes(await self._store.generation_times(), self.config.plan)
         resumed = await self._store.unfinished()
         for job in resumed:
@@ -99,9 +131,11 @@ class JobEngine:
 
     @property
     def tasks(self) -> tuple[asyncio.Task[None], ...]:
-        """Every task the engine runs now: its scheduler loop and the job steps in flight."""
+        """Every task the engine runs now: its scheduler loop, the job steps in flight and the
+        write of the requests they sent."""
         loop = () if self._loop_task is None else (self._loop_task,)
-        return (*loop, *self._tasks)
+        writer = self._keyring.writer
+        return (*loop, *self._tasks, *(() if writer is None else (writer,)))
 
     async def stop(self) -> None:
         if self._loop_task is not None:
@@ -112,6 +146,7 @@ class JobEngine:
             for task in pending:
                 task.cancel()
             await asyncio.gather(*pending, return_exceptions=True)
+        await self._keyring.flush()
 
     # -- what users do -------------------------------------------------------------------------
 
@@ -253,6 +288,56 @@ class JobEngine:
                 ):
                     self._ledger.due(job.id, self._clock.now())
 
+    async def check_key(
+        self, provider: str, api_key: str, *, client: ProviderClient | None = None
+    ) -> KeyCheck:
+        """Ask ``provider`` whether it accepts ``api_key`` (``/key link``), within the key's
+        request budget: the check shares the window with the key's submits and polls, waits
+        for a slot like their retries do (ahead of new ones), and a 429 to it pauses the key.
+        ``client``: the one to ask, when not the engine's own for ``provider``."""
+        client = client or self._clients[provider]
+        return await client.gated(self._keyring.gate(provider, api_key)).check_key(api_key)
+
+    # -- provider callbacks --------------------------------------------------------------------
+
+    @property
+    def callbacks(self) -> CallbackUrls | None:
+        """Where providers that call back are told to, or None (jobs are only polled)."""
+        return self._steps.callbacks
+
+    async def job_for_callback(self, provider: str, token: str) -> int | None:
+        """The job whose callback URL at ``provider`` ends in ``token``, or None. Looked up by
+        the token's digest (only that is stored), so the lookup tells nothing about other
+        tokens."""
+        return await self._store.find_by_callback_token(provider, callback_digest(token))
+
+    def notify_callback(self, job_id: int) -> bool:
+        """A provider called back about ``job_id``: ask it how the job is doing, now.
+
+        The callback is not signed, so nothing it said is believed: this only schedules one
+        status request, through the key's budget, ahead of the key's other polls; that answer
+        ends (and delivers) the job as any poll would. Repeated callbacks for a job fold into
+        at most one request per ``config.callback_min_gap`` seconds. A callback that comes
+        while the job is still being sent is kept for when it runs. False when the job is not
+        running (unknown, queued, or ended already).
+        """
+        live = self._ledger.board.get(job_id)
+        if live is None or live.phase not in (Phase.SUBMITTING, Phase.RUNNING):
+            return False
+        if live.callback_pending:
+            return True  # a request for an earlier callback has not started yet
+        now = self._clock.now()
+        when = now
+        if live.called_back_at is not None:
+            when = max(now, live.called_back_at + self.config.callback_min_gap)
+        live.called_back_at, live.callback_pending = when, True
+        if live.phase is Phase.RUNNING:
+            # With a step in flight, the ledger keeps this until the step ends; the poll step
+            # itself also looks, in case it schedules its next poll later meanwhile.
+            self._ledger.due(job_id, when)
+        log.info("Job %d: %s called back; asking it for the status", job_id, live.job.provider)
+        return True
+
     @property
     def budgets(self) -> Mapping[tuple[str, str], RequestBudget]:
         return self._keyring.budgets
@@ -338,8 +423,10 @@ class JobEngine:
                     self._launch(job, Step.FAIL_UNLINKED, self._steps.fail_unlinked(job))
                 continue
             # When the budget is short, poll the jobs most likely to be finished first.
-            ratio = self._progress_ratio(job, now)
-            item = WorkItem((2 if ratio >= 1.0 else 0, ratio), Step.POLL, job)
+            live = self._ledger.board.get(job_id)
+            called_back = live is not None and live.callback_pending  # probably finished
+            rank = poll_rank(self._finished_chance(job, now), called_back=called_back)
+            item = WorkItem(rank, Step.POLL, job)
             work.setdefault(_key_id(job.provider, api_key), []).append(item)
 
     def _spend(self, items: list[WorkItem], now: float, wakes: list[float]) -> None:
@@ -348,23 +435,47 @@ class JobEngine:
         api_key = self._keyring.cached(first.owner_id, first.provider)
         assert api_key is not None
         budget = self._keyring.budget(first.provider, api_key)
-        granted, refused = ration(items, budget, now)
+        key = _key_id(first.provider, api_key)
+        demand = self._demand.expected(key, budget.window, self._running, self._chance_within(now))
+        granted, refused = ration(items, budget, now, reserve=spare_reserve(budget, demand))
         for item in refused:
             if item.step is Step.POLL:
-                self._ledger.due(item.job.id, budget.next_free(now))
+                when = budget.next_free(now)
+                if spare_only(item):  # asked again once likelier, or when there is spare
+                    when = max(when, now + self.config.plan.core_interval)
+                self._ledger.due(item.job.id, when)
             else:
                 wakes.append(budget.next_free(now))
         for item in granted:
             gate = PrepaidGate(budget, now)
             if item.step is Step.POLL:
+                self._demand.note(key, item.job.id)
                 self._launch(item.job, Step.POLL, self._steps.poll(item.job, api_key, gate))
             else:
                 self._ledger.place(item.job, Phase.STARTING)  # takes one of its owner's slots
                 self._launch(item.job, Step.SUBMIT, self._steps.submit(item.job, api_key, gate))
 
-    def _progress_ratio(self, job: Job, now: float) -> float:
-        expected = self._steps.times.expected(job.endpoint, job.request)
-        return (now - (job.submitted_at or now)) / max(expected, 1.0)
+    def _running(self, job_id: int) -> Job | None:
+        job = self._ledger.board.job(job_id)
+        return job if job is not None and job.state is JobState.RUNNING else None
+
+    def _chance_within(self, now: float) -> Callable[[Job, float], float]:
+        """The chance that a running job finishes within the given seconds from ``now``."""
+
+        def chance(job: Job, within: float) -> float:
+            elapsed = now - (job.submitted_at or now)
+            times = self._steps.times
+            return times.finished_since(job.endpoint, job.request, elapsed, elapsed + within)
+
+        return chance
+
+    def _finished_chance(self, job: Job, now: float) -> float:
+        """The chance, from its class's learned times, that ``job`` finished since its last poll
+        (or its submit)."""
+        submitted = job.submitted_at or now
+        last = job.updated_at if job.poll_count else submitted
+        since, elapsed = max(0.0, last - submitted), now - submitted
+        return self._steps.times.finished_since(job.endpoint, job.request, since, elapsed)
 
     def _launch(self, job: Job, step: Step, work: Awaitable[None]) -> None:
         """Run ``step`` of ``job`` as a task of its own; the job has no other step meanwhile."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 #: Error code of a job whose stored key the configured secret cannot decrypt.
 KEY_UNREADABLE = "KeyUnreadable"
 #: Error code of a job whose key the provider refused (401/403): not used again until relinked.
@@ -16,10 +18,15 @@ NO_LINKED_KEY = "NoLinkedKey"
 PROVIDER_TIMEOUT = "ProviderTimeout"
 #: Error code of a job that may or may not have reached the provider.
 OUTCOME_UNKNOWN = "SubmitOutcomeUnknownError"
+#: Error code of a request refused because its owner has too many jobs waiting (never stored).
+TOO_MANY_WAITING = "TooManyWaitingJobs"
 
 
 class KeyRejectedError(Exception):
     """The provider refused the user's key for ``provider``; it must be linked again."""
+
+    #: Stable name of this failure (the code of the jobs such a key ends).
+    error_code: ClassVar[str] = KEY_REJECTED
 
     def __init__(self, provider: str) -> None:
         super().__init__(f"the {provider} key was rejected by the provider")
@@ -29,6 +36,9 @@ class KeyRejectedError(Exception):
 class TooManyWaitingJobsError(Exception):
     """The user already has ``limit`` jobs waiting to be sent."""
 
+    #: Stable name of this failure.
+    error_code: ClassVar[str] = TOO_MANY_WAITING
+
     def __init__(self, limit: int) -> None:
         super().__init__(f"at most {limit} jobs may wait at once")
         self.limit = limit
@@ -36,6 +46,9 @@ class TooManyWaitingJobsError(Exception):
 
 class NoLinkedKeyError(Exception):
     """The user has no API key for the provider of the endpoint they asked for."""
+
+    #: Stable name of this failure (the code of the jobs whose key was unlinked).
+    error_code: ClassVar[str] = NO_LINKED_KEY
 
     def __init__(self, provider: str) -> None:
         super().__init__(f"no API key linked for {provider}")

@@ -1,16 +1,20 @@
-"""Members' API keys as the engine uses them, and one request budget per key."""
+"""Members' API keys as the engine uses them, and one request budget per key (kept across
+restarts: every request sent is recorded, and the last window is read back at start-up)."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import logging
+from collections import defaultdict
 from collections.abc import Mapping
 
-from bot.jobs.budget import RequestBudget
+from bot.jobs.budget import PrepaidGate, RequestBudget, SentJournal
 from bot.jobs.clock import Clock
 from bot.jobs.config import EngineConfig
 from bot.jobs.errors import KeyRejectedError, NoLinkedKeyError
 from bot.storage import ApiKeyStore, KeyDecryptionError
+from bot.storage.sent_requests import SentRequestStore
 
 log = logging.getLogger(__name__)
 
@@ -27,10 +31,20 @@ class KeyRing:
     such: nothing is sent with it until it is linked again.
     """
 
-    def __init__(self, keys: ApiKeyStore, config: EngineConfig, clock: Clock) -> None:
+    def __init__(
+        self,
+        keys: ApiKeyStore,
+        config: EngineConfig,
+        clock: Clock,
+        sent: SentRequestStore | None = None,
+    ) -> None:
         self._keys = keys
         self._config = config
         self._clock = clock
+        windows = [window for _, window in (*config.budgets.values(), config.default_budget)]
+        horizon = max(windows) * (1 + RequestBudget.MARGIN)
+        #: Where each request is recorded before it leaves; None keeps budgets in memory only.
+        self.journal = None if sent is None else SentJournal(sent, clock, horizon)
         self._api_keys: dict[tuple[int, str], str] = {}
         #: (owner, provider) whose stored key the configured secret cannot decrypt.
         self._unreadable: set[tuple[int, str]] = set()
@@ -113,11 +127,44 @@ class KeyRing:
         return True
 
     def budget(self, provider: str, api_key: str) -> RequestBudget:
-        """The request budget shared by every submit and poll made with ``api_key``."""
-        key = key_id(provider, api_key)
+        """The request budget shared by every request made with ``api_key``: submits, polls,
+        their retries and key checks."""
+        return self._budget(key_id(provider, api_key))
+
+    def _budget(self, key: tuple[str, str]) -> RequestBudget:
         budget = self._budgets.get(key)
         if budget is None:
+            provider, digest = key
             limit, window = self._config.budgets.get(provider, self._config.default_budget)
-            budget = RequestBudget(limit, window, self._clock, name=f"{provider}/{key[1][:6]}")
+            recorder = None if self.journal is None else self.journal.recorder(provider, digest)
+            budget = RequestBudget(
+                limit, window, self._clock, name=f"{provider}/{digest[:6]}", recorder=recorder
+            )
             self._budgets[key] = budget
         return budget
+
+    def gate(self, provider: str, api_key: str) -> PrepaidGate:
+        """A gate for requests the scheduler did not reserve a slot for (a key check): each
+        waits for the key's budget, ahead of the scheduler's requests."""
+        return PrepaidGate(self.budget(provider, api_key))
+
+    async def restore(self) -> int:
+        """Count what an earlier process sent in the last window (at start-up); how many."""
+        if self.journal is None:
+            return 0
+        sent: defaultdict[tuple[str, str], list[float]] = defaultdict(list)
+        for provider, digest, sent_at in await self.journal.recent():
+            sent[(provider, digest)].append(sent_at)
+        for key, times in sent.items():
+            self._budget(key).restore(times)
+        return sum(len(times) for times in sent.values())
+
+    @property
+    def writer(self) -> asyncio.Task[None] | None:
+        """The journal's write under way, if any."""
+        return None if self.journal is None else self.journal.writer
+
+    async def flush(self) -> None:
+        """Wait until every request sent so far is recorded (before the database closes)."""
+        if self.journal is not None:
+            await self.journal.flush()

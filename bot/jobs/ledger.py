@@ -28,7 +28,7 @@ Invariants of the in-memory state, checked by :meth:`JobLedger.check_invariants`
 from __future__ import annotations
 
 import logging
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from typing import TypedDict, Unpack, overload
 
 from bot.jobs.board import JobBoard, Phase
@@ -65,6 +65,7 @@ class JobChanges(TypedDict, total=False):
     delivery_attempts: int
     next_delivery_at: float
     delivered_at: float
+    callback_token_hash: str | None
 
 
 class JobLedger:
@@ -79,6 +80,9 @@ class JobLedger:
             self.port = port
         self.board = JobBoard()
         self.schedule = Schedule()
+        #: The median time of a job like the one given (seconds), published with the progress
+        #: of sent and running jobs; None: not published.
+        self.expected: Callable[[Job], float] | None = None
 
     async def record(
         self,
@@ -210,8 +214,13 @@ class JobLedger:
         )
 
     async def publish(self, job: Job, kind: ProgressKind, *, elapsed: float | None = None) -> None:
-        """Tell the job's card (best effort): its queue place, or since when polls fail."""
+        """Tell the job's card (best effort): its queue place; or, once sent, when it is expected
+        to finish and since when polls fail."""
         live = self.board.get(job.id)
+        expected = eta = None
+        if kind in (ProgressKind.SUBMITTED, ProgressKind.RUNNING) and self.expected is not None:
+            expected = self.expected(job)
+            eta = None if job.submitted_at is None else job.submitted_at + expected
         event = Progress(
             job,
             kind,
@@ -220,6 +229,8 @@ class JobLedger:
             failing_since=live.failing_since
             if live is not None and kind is ProgressKind.RUNNING
             else None,
+            expected=expected,
+            eta=eta,
         )
         try:
             await self.port.publish(event)

@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any, Protocol
+from typing import Any, ClassVar, Protocol
 
+from bot.jobs.errors import INPUT_EXPIRED
 from bot.storage import Job
 
 
@@ -40,6 +41,12 @@ class Progress:
     #: While the provider keeps failing this job's polls (5xx, no connection, unreadable
     #: answers): when that began, on the clock of the job's timestamps. None once it answers.
     failing_since: float | None = None
+    #: Median seconds from submit to finish of jobs like this one (learned, or the provider's
+    #: guess before anything is), for sent and running jobs.
+    expected: float | None = None
+    #: When the job is expected to finish (its submit plus ``expected``), on the clock of the
+    #: job's timestamps.
+    eta: float | None = None
 
 
 class DeliveryPort(Protocol):
@@ -63,6 +70,9 @@ class InputUnavailableError(Exception):
     ``message`` names the input, for its owner. ``retryable`` when it only cannot be had right
     now (the service that re-signs links did not answer): the engine then tries again later.
     """
+
+    #: Stable name of this failure (the code of the jobs it ends).
+    error_code: ClassVar[str] = INPUT_EXPIRED
 
     def __init__(self, message: str, *, retryable: bool = False) -> None:
         super().__init__(message)

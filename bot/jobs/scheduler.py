@@ -6,7 +6,8 @@ from __future__ import annotations
 import asyncio
 import heapq
 import itertools
-from collections.abc import Iterator
+import math
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from enum import Enum
 
@@ -42,20 +43,90 @@ class Step(Enum):
 class WorkItem:
     """A request one key's budget may be spent on: a submit or a poll of ``job``."""
 
-    #: Higher first: polls of jobs probably finished, then submits, then the other polls.
+    #: Higher first: polls of jobs probably finished, then submits, then the other polls (see
+    #: :func:`poll_rank`).
     rank: tuple[int, float]
     step: Step
     job: Job
 
 
+#: A poll of a job at least this likely to have finished since its last poll goes before submits.
+LIKELY_FINISHED = 0.5
+
+
+def poll_rank(chance: float, *, called_back: bool = False) -> tuple[int, float]:
+    """The rank of a poll of a job with ``chance`` of having finished since its last poll:
+    after a callback first, then likely finished (before submits, which rank ``(1, ...)``),
+    then the rest; the likelier first within each."""
+    return (3 if called_back else 2 if chance >= LIKELY_FINISHED else 0, chance)
+
+
+#: Likely polls per job expected to finish within a key's next window that the key's budget
+#: keeps for them (see :func:`spare_reserve`).
+LIKELY_POLLS_PER_FINISH = 2
+
+
+def spare_reserve(budget: RequestBudget, demand: float) -> int:
+    """Requests of ``budget``'s window that polls unlikely to find their job finished leave to
+    likely polls and submits: two for each of the key's jobs expected to finish within the
+    window (``demand``), never the whole window."""
+    limit = budget.effective_limit
+    return max(0, min(limit - 1, math.ceil(LIKELY_POLLS_PER_FINISH * demand)))
+
+
+class KeyDemand:
+    """The running jobs polled with each key, and how many of them are expected to finish within
+    the key's next window (what likely polls will ask of its budget)."""
+
+    def __init__(self) -> None:
+        self._jobs: dict[tuple[str, str], set[int]] = {}
+
+    def note(self, key: tuple[str, str], job_id: int) -> None:
+        """``job_id`` is polled with ``key``."""
+        self._jobs.setdefault(key, set()).add(job_id)
+
+    def expected(
+        self,
+        key: tuple[str, str],
+        within: float,
+        running: Callable[[int], Job | None],
+        chance: Callable[[Job, float], float],
+    ) -> float:
+        """How many of the key's jobs still ``running`` (their row, or None once they are not)
+        are expected to finish within ``within`` seconds (``chance(job, within)`` each)."""
+        jobs = self._jobs.get(key)
+        if not jobs:
+            return 0.0
+        total = 0.0
+        for job_id in list(jobs):
+            job = running(job_id)
+            if job is None:
+                jobs.discard(job_id)
+                continue
+            total += chance(job, within)
+        if not jobs:
+            del self._jobs[key]
+        return total
+
+
+def spare_only(item: WorkItem) -> bool:
+    """Whether ``item`` is a poll unlikely to find its job finished: it only spends spare budget."""
+    return item.step is Step.POLL and item.rank[0] <= 0
+
+
 def ration(
-    items: list[WorkItem], budget: RequestBudget, now: float
+    items: list[WorkItem], budget: RequestBudget, now: float, *, reserve: int = 0
 ) -> tuple[list[WorkItem], list[WorkItem]]:
     """Split one key's requests into those its budget allows now, most valuable first (each one
-    reserved from the budget at ``now``), and those that must wait for ``budget.next_free``."""
+    reserved from the budget at ``now``), and those that must wait: for ``budget.next_free``,
+    or, for a poll unlikely to find its job finished, until it is likelier or the budget has
+    more than ``reserve`` requests left (it never spends the last ``reserve``)."""
     granted: list[WorkItem] = []
     refused: list[WorkItem] = []
     for item in sorted(items, key=lambda item: item.rank, reverse=True):
+        if spare_only(item) and budget.available(now) <= reserve:
+            refused.append(item)
+            continue
         (granted if budget.try_take(now) else refused).append(item)
     return granted, refused
 

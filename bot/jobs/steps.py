@@ -10,8 +10,9 @@ from __future__ import annotations
 import logging
 
 from bot.jobs.board import Phase
+from bot.jobs.callbacks import CallbackUrls, fallback_delay
 from bot.jobs.endings import JobEndings
-from bot.jobs.errors import INPUT_EXPIRED, INTERNAL_ERROR, PROVIDER_TIMEOUT
+from bot.jobs.errors import INTERNAL_ERROR, PROVIDER_TIMEOUT
 from bot.jobs.ports import InputUnavailableError, ProgressKind
 from bot.jobs.scheduler import Step
 from bot.models import endpoint
@@ -29,6 +30,9 @@ _OUTAGES = (errors.ServerError, errors.ConnectionFailedError, errors.MalformedRe
 class JobSteps(JobEndings):
     """What the engine does for one job; the engine runs each step as a task of its own."""
 
+    #: Where providers that call back are to call (set by the engine); None: no callbacks.
+    callbacks: CallbackUrls | None = None
+
     # -- sending -------------------------------------------------------------------------------
 
     async def submit(self, job: Job, api_key: str, gate: RequestGate) -> None:
@@ -37,13 +41,18 @@ class JobSteps(JobEndings):
         if prepared is None:  # not sent: failed, or waiting to try again
             return
         job = prepared
-        # Written before the POST, so a crash mid-request is known on restart.
+        callback_url, token_hash = self._callback_for(job)
+        notes = self._notes(job)
+        notes.called_back_at, notes.callback_pending = None, False  # about an earlier attempt
+        # Written before the POST, so a crash mid-request is known on restart (and a callback
+        # that comes before the answer finds its job).
         sending = await self._ledger.move(
             job,
             Phase.SUBMITTING,
             expect=(JobState.QUEUED, JobState.SUBMITTING),
             state=JobState.SUBMITTING,
             submit_attempts=job.submit_attempts + 1,
+            callback_token_hash=token_hash,
         )
         if sending is None:  # cancelled meanwhile
             self._ledger.place(job, None)
@@ -52,7 +61,9 @@ class JobSteps(JobEndings):
         client = self._clients[job.provider].gated(gate)
         request = endpoint(job.endpoint).request_model.parse(job.request)
         try:
-            submission = await client.submit(request, api_key, sending.idempotency_key)
+            submission = await client.submit(
+                request, api_key, sending.idempotency_key, callback_url=callback_url
+            )
         except errors.SubmitOutcomeUnknownError as error:
             await self.mark_uncertain(sending, error.message)
             return
@@ -63,10 +74,11 @@ class JobSteps(JobEndings):
             if error.retryable and sending.submit_attempts < self._config.max_submit_attempts:
                 await self._requeue(sending, error)
             else:
-                await self._fail(sending, type(error).__name__, error.message)
+                await self._fail(sending, error.error_code, error.message)
             return
         now = self._clock.now()
-        first_poll = now + self.times.first_poll(self.times.expected(job.endpoint, job.request))
+        first_poll = now + self.times.first_poll(job.endpoint, job.request)
+        first_poll = now + self._until_next_poll(sending, 0.0, first_poll - now)
         await self._ledger.move(
             job,
             Phase.RUNNING,
@@ -80,6 +92,7 @@ class JobSteps(JobEndings):
             next_poll_at=first_poll,
         )
         log.info("Job %d submitted to %s as task %s", job.id, job.provider, submission.task_id)
+        self._poll_if_called_back(job)
 
     async def _prepare_inputs(self, job: Job) -> Job | None:
         """``job`` as it is to be sent: with its input links refreshed (and stored) if it waited
@@ -105,7 +118,7 @@ class JobSteps(JobEndings):
                     "Job %d: inputs not refreshed (%s); trying again in %.0fs", job.id, error, delay
                 )
                 return None
-            await self._fail(job, INPUT_EXPIRED, error.message)
+            await self._fail(job, error.error_code, error.message)
             await self._ledger.publish_queue(job.owner_id)
             return None
         notes.refresh_failures = 0
@@ -144,6 +157,7 @@ class JobSteps(JobEndings):
     async def poll(self, job: Job, api_key: str, gate: RequestGate) -> None:
         """Ask the provider how a running job is doing; end it, or poll it again later."""
         assert job.remote_task_id is not None
+        self._notes(job).callback_pending = False  # this request answers the callback
         client = self._clients[job.provider].gated(gate)
         asked_at = self._clock.now()
         try:
@@ -152,14 +166,16 @@ class JobSteps(JobEndings):
             await self._reject_key(job, error)
             return
         except errors.NotFoundError as error:
-            await self._fail(job, type(error).__name__, error.message)
+            await self._fail(job, error.error_code, error.message)
             return
         except ProviderError as error:
             # Past its deadline the job ends whether or not the provider answers: a provider
             # that stays down (or keeps refusing polls) must not keep it, and its slot, forever.
             if await self._timed_out(job):
                 return
-            delay = max(error.retry_after or 0.0, self._config.plan.core_interval)
+            # Asked again at its next planned poll (at the earliest when the provider says).
+            planned = self.times.next_poll_delay(job.endpoint, job.request, self._elapsed(job))
+            delay = max(error.retry_after or 0.0, planned, self._config.plan.core_interval)
             polled = await self._poll_later(job, delay)
             if isinstance(error, _OUTAGES):
                 await self._publish_outage(polled, asked_at)
@@ -171,8 +187,8 @@ class JobSteps(JobEndings):
         if await self._timed_out(job):
             return
         elapsed = self._elapsed(job)
-        expected = self.times.expected(job.endpoint, job.request)
-        polled = await self._poll_later(job, self.times.next_poll_delay(elapsed, expected))
+        planned = self.times.next_poll_delay(job.endpoint, job.request, elapsed)
+        polled = await self._poll_later(job, planned)
         await self._ledger.publish(polled, ProgressKind.RUNNING, elapsed=elapsed)
 
     async def _timed_out(self, job: Job) -> bool:
@@ -199,13 +215,57 @@ class JobSteps(JobEndings):
         await self._ledger.publish(job, ProgressKind.RUNNING, elapsed=self._elapsed(job))
 
     async def _poll_later(self, job: Job, delay: float) -> Job:
-        when = self._clock.now() + delay
-        return await self._ledger.move(
+        when = self._clock.now() + self._until_next_poll(job, self._elapsed(job), delay)
+        polled = await self._ledger.move(
             job, Phase.RUNNING, at=when, poll_count=job.poll_count + 1, next_poll_at=when
         )
+        self._poll_if_called_back(job)
+        return polled
+
+    # -- provider callbacks --------------------------------------------------------------------
+
+    def _callback_for(self, job: Job) -> tuple[str | None, str | None]:
+        """A new callback URL for this submit of ``job`` and the digest of its token, when its
+        provider calls back and the bot can be reached; else (None, None). A callback URL the
+        request itself carries is left alone (its receiver tells the engine)."""
+        field = self._clients[job.provider].callback_field
+        if self.callbacks is None or field is None or field in job.request:
+            return None, None
+        return self.callbacks.issue(job.provider)
+
+    def _expects_callback(self, job: Job) -> bool:
+        field = self._clients[job.provider].callback_field
+        if field is None:
+            return False
+        return (job.callback_token_hash is not None and self.callbacks is not None) or (
+            field in job.request
+        )
+
+    def _until_next_poll(self, job: Job, elapsed: float, planned: float) -> float:
+        """``planned``; or, while a callback is expected, the slower fallback (callbacks.py)."""
+        if not self._expects_callback(job):
+            return planned
+        expected = self.times.expected(job.endpoint, job.request)
+        deadline = self.times.deadline(expected)
+        interval = self._config.callback_fallback_interval
+        return fallback_delay(elapsed, expected, deadline, interval, planned)
+
+    def _poll_if_called_back(self, job: Job) -> None:
+        """A callback came while this step ran (and scheduled its next poll later): the status
+        request it asked for is due after all."""
+        notes, phase = self._notes(job), self._ledger.board.phase(job.id)
+        if notes.callback_pending and notes.called_back_at is not None and phase is Phase.RUNNING:
+            self._ledger.due(job.id, max(self._clock.now(), notes.called_back_at))
 
     async def _finish(self, job: Job, state: TaskState) -> None:
         now = self._clock.now()
+        if self._expects_callback(job) and self._notes(job).called_back_at is None:
+            # Found by a fallback poll: maybe the callback URL does not reach the bot.
+            log.warning(
+                "Job %d: %s finished it without calling back; is /callbacks/ forwarded to the bot?",
+                job.id,
+                job.provider,
+            )
         succeeded = state.status is TaskStatus.SUCCEEDED
         charged = job.credits_charged if state.credits_charged is None else state.credits_charged
         finished = await self._ledger.move(
@@ -229,10 +289,13 @@ class JobSteps(JobEndings):
             # moment we noticed, or every late notice would teach us to poll later still.
             previous = job.updated_at if job.poll_count else job.submitted_at
             finished_at = (max(previous, job.submitted_at) + now) / 2
-            size, samples, mean = self.times.learn(
-                job.endpoint, job.request, finished_at - job.submitted_at
+            called_back = self._notes(job).called_back_at
+            if called_back is not None and called_back > previous:
+                finished_at = min(called_back, now)  # the callback came as it finished
+            learned = self.times.learn(job.endpoint, job.request, finished_at - job.submitted_at)
+            await self._ledger.store.save_generation_time(
+                job.endpoint, learned.size_class, learned.count, learned.mean, learned.recent
             )
-            await self._ledger.store.save_generation_time(job.endpoint, size, samples, mean)
         await self._ledger.move(
             finished, Phase.ENDED, at=self._clock.now(), show=ProgressKind.FINISHED
         )

@@ -1,7 +1,19 @@
-"""How long a generation takes, learned from finished jobs, and when to poll because of it."""
+"""How long a generation takes, learned from finished jobs, and when to poll because of it.
+
+Learned times are a distribution, per endpoint and size class: the durations of the most recent
+finished jobs, each smoothed in log space (a kernel whose width shrinks as samples come in). From
+it come the poll plan of a job of that class, the chance that a job finished since it was last
+polled (which jobs a short budget polls first), the median shown as a card's ETA, and the
+deadline. A class nothing has been learned for yet is polled on a plain grid from its submit, no
+sparser than a naive poller would; the provider's documented guess (the prior) only ranks its
+polls, sets its deadline and its first ETA.
+"""
 
 from __future__ import annotations
 
+import bisect
+import math
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,6 +27,12 @@ _RESOLUTION_FACTOR = {
     "480p": 0.7, "720p": 1.0, "1080p": 1.5, "1080p-plus": 1.8, "4k": 2.5,
     "1K": 1.0, "2K": 1.4, "4K": 2.0,
 }  # fmt: skip
+#: No generation is taken to last less than this (seconds): logs of zero are undefined.
+_SHORTEST = 0.5
+#: Points of the grid a learned plan is worked out on, between the low and high quantiles.
+_GRID = 160
+#: Points of the table a distribution is worked out on.
+_TABLE = 256
 
 
 def size_class(endpoint: str, request: dict[str, Any]) -> str:
@@ -26,76 +44,344 @@ def size_class(endpoint: str, request: dict[str, Any]) -> str:
 
 @dataclass(frozen=True)
 class PollPlan:
-    """Polling cadence around the expected finish (all in seconds).
+    """When to poll a running job (all in seconds from its submit).
 
-    Nothing is polled before half the expected time (almost nothing is ready that early);
-    then never more than ``interval`` apart, tighter around the expected finish, looser in
-    the long tail. Every gap stays under a naive 10 s poller's, so a result is noticed at
-    least as soon, for fewer requests.
+    Nothing learned for its class: every ``interval`` from the submit, never sparser than a
+    naive 10 s poller. Learned: polls are spent where they buy the most, as the square root of
+    the chance of finishing (the hazard) asks, within ``request_share`` of the requests a naive
+    poller every ``naive_interval`` would make for the same distribution:
+
+    - before the low quantile (a job finishing this early is unusual) at most ``early_interval``
+      apart, so even such a job is noticed at most about 10 s later than a naive poller would;
+    - between the low and high quantiles between ``core_interval`` and ``core_max_interval``
+      apart (one poll just after the high quantile when they are closer than ``core_interval``);
+    - after the high quantile (the job is late: the distribution was wrong) every
+      ``tail_interval``.
     """
 
-    first_fraction: float = 0.5
     interval: float = 9.0
-    #: Tighter polling while elapsed/expected is within this band.
-    core: tuple[float, float] = (0.8, 1.5)
-    core_interval: float = 6.0
-    #: Past this multiple of the expected time the job is an outlier: poll slowly.
-    tail_after: float = 3.0
-    tail_interval: float = 30.0
-    #: A job still running after this many expected times (and at least min_deadline) failed.
+    early_interval: float = 20.0
+    core_interval: float = 3.0
+    core_max_interval: float = 9.0
+    tail_interval: float = 9.0
+    low_quantile: float = 0.02
+    high_quantile: float = 0.98
+    request_share: float = 0.9
+    naive_interval: float = 10.0
+    #: A job still running after this many median times (and at least min_deadline) failed.
     deadline_factor: float = 6.0
     min_deadline: float = 30 * 60.0
     max_deadline: float = 6 * 3600.0
-    #: Weight of one new sample in the learned mean.
-    learning_rate: float = 0.2
+    #: Finished jobs remembered per class (the most recent ones).
+    samples_kept: int = 50
+    #: Width (in log space) of the prior, and of one learned sample; shrinks as 1/sqrt(samples).
+    prior_spread: float = 0.7
+    sample_spread: float = 0.3
+    #: The narrowest a learned distribution's kernels get (log space: 3 %).
+    min_spread: float = 0.03
+
+    @classmethod
+    def every(cls, seconds: float, **changes: Any) -> PollPlan:
+        """A plan that polls every ``seconds`` whatever was learned (for tests)."""
+        return cls(
+            interval=seconds,
+            early_interval=seconds,
+            core_interval=seconds,
+            core_max_interval=seconds,
+            tail_interval=seconds,
+            **changes,
+        )
+
+
+def _phi(z: float) -> float:
+    """The standard normal distribution function."""
+    return 0.5 * math.erfc(-z / math.sqrt(2.0))
+
+
+class Durations:
+    """A distribution of generation times (seconds): a mixture of log-normal kernels of width
+    ``spread``, one per sample. A prior is one kernel, and counts as no samples.
+
+    Worked out once on a table (log-spaced, out to four kernel widths past the outermost
+    samples) that everything else reads by interpolation: cheap enough for every poll's ranking.
+    """
+
+    def __init__(self, centres: Iterable[float], spread: float, *, samples: int) -> None:
+        logs = sorted(math.log(max(_SHORTEST, c)) for c in centres)
+        if not logs:
+            raise ValueError("a distribution needs at least one centre")
+        self.samples = samples
+        low, high = logs[0] - 4 * spread, logs[-1] + 4 * spread
+        step = (high - low) / (_TABLE - 1)
+        self._xs = [low + i * step for i in range(_TABLE)]
+        count = len(logs)
+        self._fs = [sum(_phi((x - c) / spread) for c in logs) / count for x in self._xs]
+        self._fs[0], self._fs[-1] = 0.0, 1.0
+        self._step = step
+
+    @classmethod
+    def prior(cls, median: float, spread: float) -> Durations:
+        return cls([median], spread, samples=0)
+
+    @classmethod
+    def learned(cls, samples: Sequence[float], plan: PollPlan) -> Durations:
+        """The smoothed distribution of ``samples``: kernels as wide as the samples' own spread
+        suggests (Silverman's rule), and no narrower than one sample's width over sqrt(n)."""
+        n = len(samples)
+        logs = [math.log(max(_SHORTEST, s)) for s in samples]
+        mean = math.fsum(logs) / n
+        sd = math.sqrt(math.fsum((x - mean) ** 2 for x in logs) / (n - 1)) if n > 1 else 0.0
+        spread = max(plan.min_spread, 1.06 * sd * n**-0.2, plan.sample_spread / math.sqrt(n))
+        return cls(samples, spread, samples=n)
+
+    def cdf(self, seconds: float) -> float:
+        """The chance that a job has finished ``seconds`` after its submit."""
+        if seconds <= 0:
+            return 0.0
+        position = (math.log(seconds) - self._xs[0]) / self._step
+        if position <= 0:
+            return 0.0
+        index = int(position)
+        if index >= _TABLE - 1:
+            return 1.0
+        fraction = position - index
+        return self._fs[index] + fraction * (self._fs[index + 1] - self._fs[index])
+
+    def survival(self, seconds: float) -> float:
+        return 1.0 - self.cdf(seconds)
+
+    def quantile(self, q: float) -> float:
+        """The time by which a share ``q`` of jobs have finished."""
+        index = max(1, min(_TABLE - 1, bisect.bisect_left(self._fs, q)))
+        below, above = self._fs[index - 1], self._fs[index]
+        fraction = 0.0 if above <= below else (q - below) / (above - below)
+        return math.exp(self._xs[index - 1] + fraction * self._step)
+
+    @property
+    def median(self) -> float:
+        return self.quantile(0.5)
+
+    def finished_since(self, since: float, now: float) -> float:
+        """The chance that a job still running ``since`` seconds after its submit finished by
+        ``now`` seconds after it."""
+        if now <= since:
+            return 0.0
+        before = self.cdf(since)
+        if before >= 1.0:
+            return 1.0
+        return max(0.0, min(1.0, (self.cdf(now) - before) / (1.0 - before)))
+
+
+class Ladder:
+    """The planned poll times of a job, in seconds from its submit: ``points``, then every
+    ``tail`` after the last one."""
+
+    def __init__(self, points: Sequence[float], tail: float) -> None:
+        self.points = list(points)
+        self.tail = tail
+
+    @classmethod
+    def grid(cls, interval: float) -> Ladder:
+        return cls([], interval)
+
+    def next_after(self, elapsed: float, *, spacing: float = 0.0) -> float:
+        """The first planned poll later than ``elapsed + spacing`` (seconds from submit)."""
+        at = elapsed + spacing
+        index = bisect.bisect_right(self.points, at)
+        if index < len(self.points):
+            return self.points[index]
+        last = self.points[-1] if self.points else 0.0
+        steps = max(1, math.floor((at - last) / self.tail))
+        while last + steps * self.tail <= at:
+            steps += 1
+        return last + steps * self.tail
+
+    def expected_requests(self, durations: Durations, *, limit: int = 2000) -> float:
+        """Requests per job (its submit and its polls) if ``durations`` is right: poll ``i`` is
+        sent while the job was still running at poll ``i - 1``."""
+        total, previous, made = 1.0, 0.0, 0
+        while made < limit:
+            alive = durations.survival(previous)
+            if alive < 1e-4:
+                break
+            total += alive
+            made += 1
+            previous = self.next_after(previous)
+        return total
+
+
+def naive_requests(durations: Durations, interval: float) -> float:
+    """Requests per job of a naive poller every ``interval`` from submit, if ``durations`` is
+    right."""
+    return Ladder.grid(interval).expected_requests(durations)
+
+
+def learned_ladder(durations: Durations, plan: PollPlan) -> Ladder:
+    """The polls of a job of a learned class: sparse before the low quantile, spent as the square
+    root of the hazard between the low and high quantiles within the plan's share of a naive
+    poller's requests, regular after the high quantile (see :class:`PollPlan`)."""
+    low = durations.quantile(plan.low_quantile)
+    high = durations.quantile(plan.high_quantile)
+    early = [plan.early_interval * k for k in range(1, math.ceil(low / plan.early_interval))]
+    early = [t for t in early if t < low]
+    if high - low < plan.core_interval:
+        return Ladder([*early, high], plan.tail_interval)
+    # The planned polls so far, counted fractionally: where the core starts in the early rhythm.
+    start = low / plan.early_interval - len(early)
+    # sqrt(hazard) on a log grid between the quantiles, from the distribution function.
+    ratio = (high / low) ** (1.0 / _GRID)
+    times = [low * ratio**i for i in range(_GRID + 1)]
+    cdfs = [durations.cdf(t) for t in times]
+    rates: list[float] = []
+    for i in range(_GRID):
+        width = times[i + 1] - times[i]
+        alive = max(1e-9, 1.0 - (cdfs[i] + cdfs[i + 1]) / 2)
+        rates.append(math.sqrt(max(0.0, cdfs[i + 1] - cdfs[i]) / width / alive))
+    sparsest, densest = 1 / plan.core_max_interval, 1 / plan.core_interval
+
+    def build(scale: float) -> Ladder:
+        points, count = list(early), start
+        for i in range(_GRID):
+            density = min(densest, max(sparsest, scale * rates[i]))
+            after = count + density * (times[i + 1] - times[i])
+            due = math.floor(count) + 1
+            while due <= after:
+                points.append(times[i] + (due - count) / density)
+                due += 1
+            count = after
+        if not points or points[-1] < low:
+            points.append(high)  # at least one poll where the job is likely to end
+        return Ladder(points, plan.tail_interval)
+
+    budget = plan.request_share * naive_requests(durations, plan.naive_interval)
+    # The sparsest and the densest ladders the gaps allow, else the scale that spends the budget.
+    low_scale, high_scale = 1e-6, 1e6
+    ladder = build(low_scale)
+    if ladder.expected_requests(durations) >= budget:
+        return ladder
+    ladder = build(high_scale)
+    if ladder.expected_requests(durations) <= budget:
+        return ladder
+    for _ in range(20):
+        middle = math.sqrt(low_scale * high_scale)
+        if build(middle).expected_requests(durations) <= budget:
+            low_scale = middle
+        else:
+            high_scale = middle
+    return build(low_scale)
+
+
+class _Class:
+    """What is known about one (endpoint, size class): recent durations, and what follows."""
+
+    def __init__(self, samples: Iterable[float], keep: int) -> None:
+        self.samples = list(samples)[-keep:]
+        self.count = len(self.samples)
+        self.durations: Durations | None = None
+        self.ladder: Ladder | None = None
+
+
+@dataclass(frozen=True)
+class Learned:
+    """What to persist after learning one duration."""
+
+    size_class: str
+    #: Finished jobs learned from, ever.
+    count: int
+    #: Mean of the recent durations (for people reading the table).
+    mean: float
+    #: The most recent durations, oldest first.
+    recent: tuple[float, ...]
 
 
 class GenerationTimes:
-    """Expected time from submit to finish per (endpoint, size class)."""
+    """Distributions of the time from submit to finish per (endpoint, size class), and the poll
+    plans that follow from them."""
 
     def __init__(
         self,
-        learned: dict[tuple[str, str], tuple[int, float]] | None = None,
+        learned: Mapping[tuple[str, str], Sequence[float]] | None = None,
         plan: PollPlan | None = None,
     ) -> None:
-        self._learned = dict(learned or {})
         self.plan = plan or PollPlan()
+        self._classes = {
+            key: _Class(samples, self.plan.samples_kept)
+            for key, samples in (learned or {}).items()
+            if samples
+        }
+        self._priors: dict[tuple[str, str], Durations] = {}
 
-    def expected(self, endpoint: str, request: dict[str, Any]) -> float:
-        known = self._learned.get((endpoint, size_class(endpoint, request)))
-        if known is not None:
-            return known[1]
+    # -- what is known ---------------------------------------------------------------------------
+
+    def prior_seconds(self, endpoint: str, request: dict[str, Any]) -> float:
+        """The provider's documented guess for a job like this."""
         base, per_second = _PRIORS.get(endpoint, _UNKNOWN_PRIOR)
         seconds = float(request.get("duration") or 0)
         factor = _RESOLUTION_FACTOR.get(str(request.get("resolution")), 1.0)
         batch = float(request.get("batch_count") or request.get("batchCount") or 1)
         return (base + per_second * seconds) * factor * (1 + 0.3 * (batch - 1))
 
-    def learn(
-        self, endpoint: str, request: dict[str, Any], seconds: float
-    ) -> tuple[str, int, float]:
+    def durations(self, endpoint: str, request: dict[str, Any]) -> Durations:
+        """The learned distribution for a job like this one, or the prior if nothing is."""
+        key = (endpoint, size_class(endpoint, request))
+        known = self._classes.get(key)
+        if known is not None:
+            if known.durations is None:
+                known.durations = Durations.learned(known.samples, self.plan)
+            return known.durations
+        prior = self._priors.get(key)
+        if prior is None:
+            median = self.prior_seconds(endpoint, request)
+            prior = self._priors[key] = Durations.prior(median, self.plan.prior_spread)
+        return prior
+
+    def expected(self, endpoint: str, request: dict[str, Any]) -> float:
+        """The median time from submit to finish of a job like this one (seconds)."""
+        return self.durations(endpoint, request).median
+
+    def learn(self, endpoint: str, request: dict[str, Any], seconds: float) -> Learned:
         """Fold one observed duration in; returns what to persist."""
         key = (endpoint, size_class(endpoint, request))
-        samples, mean = self._learned.get(key, (0, seconds))
-        mean = seconds if samples == 0 else mean + self.plan.learning_rate * (seconds - mean)
-        self._learned[key] = (samples + 1, mean)
-        return key[1], samples + 1, mean
+        known = self._classes.get(key)
+        if known is None:
+            known = self._classes[key] = _Class([], self.plan.samples_kept)
+        known.samples = [*known.samples, max(_SHORTEST, seconds)][-self.plan.samples_kept :]
+        known.count += 1
+        known.durations = known.ladder = None
+        recent = tuple(known.samples)
+        return Learned(key[1], known.count, math.fsum(recent) / len(recent), recent)
 
-    def first_poll(self, expected: float) -> float:
-        return expected * self.plan.first_fraction
+    # -- when to poll --------------------------------------------------------------------------
 
-    def next_poll_delay(self, elapsed: float, expected: float) -> float:
-        """Poll most often around the expected finish, back off in the tail."""
-        plan = self.plan
-        ratio = elapsed / max(expected, 1.0)
-        if ratio < plan.first_fraction:
-            return expected * plan.first_fraction - elapsed
-        if plan.core[0] <= ratio < plan.core[1]:
-            return plan.core_interval
-        if ratio < plan.tail_after:
-            return plan.interval
-        return plan.tail_interval
+    def ladder(self, endpoint: str, request: dict[str, Any]) -> Ladder:
+        """The planned polls of a job like this one."""
+        key = (endpoint, size_class(endpoint, request))
+        known = self._classes.get(key)
+        if known is None:
+            return Ladder.grid(self.plan.interval)
+        if known.ladder is None:
+            known.ladder = learned_ladder(self.durations(endpoint, request), self.plan)
+        return known.ladder
+
+    def first_poll(self, endpoint: str, request: dict[str, Any]) -> float:
+        """Seconds from the submit to the first poll."""
+        return self.ladder(endpoint, request).next_after(0.0)
+
+    def next_poll_delay(self, endpoint: str, request: dict[str, Any], elapsed: float) -> float:
+        """Seconds from now (``elapsed`` after the submit) to the next planned poll; never
+        closer than half the plan's tightest gap, so a late answer does not make a poll twice."""
+        spacing = min(self.plan.core_interval, self.plan.interval) / 2
+        ladder = self.ladder(endpoint, request)
+        return ladder.next_after(elapsed, spacing=spacing) - elapsed
+
+    def finished_since(
+        self, endpoint: str, request: dict[str, Any], since: float, now: float
+    ) -> float:
+        """The chance that a job like this, running ``since`` seconds after its submit, has
+        finished by ``now`` seconds after it."""
+        return self.durations(endpoint, request).finished_since(since, now)
 
     def deadline(self, expected: float) -> float:
+        """How long a job whose median time is ``expected`` may run before it has failed."""
         plan = self.plan
         return min(plan.max_deadline, max(plan.min_deadline, expected * plan.deadline_factor))

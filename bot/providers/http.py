@@ -90,6 +90,9 @@ class ProviderClient(ABC):
     honours_idempotency: ClassVar[bool] = False
     #: The request models this client can submit.
     request_models: ClassVar[tuple[type[ProviderRequest], ...]]
+    #: The request field that takes a URL the API calls when a task finishes, where it documents
+    #: one (None: it does not call back).
+    callback_field: ClassVar[str | None] = None
 
     def __init__(
         self,
@@ -121,15 +124,29 @@ class ProviderClient(ABC):
     # -- what each provider implements ---------------------------------------------------------
 
     async def submit(
-        self, request: ProviderRequest, api_key: str, idempotency_key: str
+        self,
+        request: ProviderRequest,
+        api_key: str,
+        idempotency_key: str,
+        *,
+        callback_url: str | None = None,
     ) -> Submission:
-        """Start a generation; pass the job's stored ``idempotency_key`` on every retry of it."""
+        """Start a generation; pass the job's stored ``idempotency_key`` on every retry of it.
+
+        ``callback_url``: where the API is to call when the task finishes (only for a client
+        with a ``callback_field``); it replaces any the request carries.
+        """
         self._check_model(request)
+        body = request.to_wire()
+        if callback_url is not None:
+            if self.callback_field is None:
+                raise ValueError(f"{self.provider.value} documents no callback URL")
+            body[self.callback_field] = callback_url
         payload = await self._call(
             "POST",
             self._submit_path(request),
             api_key,
-            body=request.to_wire(),
+            body=body,
             idempotency_key=idempotency_key,
             replay_safe=self.honours_idempotency,
         )
@@ -293,6 +310,10 @@ class ProviderClient(ABC):
                     attempt,
                     delay,
                 )
+                if self._gate is not None and isinstance(error, RateLimitedError):
+                    # The gate now holds the key until Retry-After: the next attempt waits for
+                    # it there (with every other request on the key), not here as well.
+                    continue
                 await self._sleep(delay)
             else:
                 self._count(None)

@@ -97,6 +97,13 @@ def documented_budgets() -> dict[str, tuple[int, float]]:
 DOCUMENTED_BUDGETS: Mapping[str, tuple[int, float]] = MappingProxyType(documented_budgets())
 
 
+def callback_providers() -> frozenset[str]:
+    """The providers that call a URL the bot gives them when a task finishes."""
+    return frozenset(
+        provider.value for provider, item in DESCRIPTIONS.items() if item.accepts_callbacks
+    )
+
+
 def timing_priors() -> dict[str, tuple[float, float]]:
     """Each endpoint's starting guess: (seconds, seconds per second of video)."""
     return {endpoint_id: item.timing for endpoint_id, item in _ENDPOINTS.items()}

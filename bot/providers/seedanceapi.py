@@ -37,6 +37,8 @@ class SeedanceApiClient(ProviderClient):
     # The guide documents no Idempotency-Key: a lost submit answer is never re-sent blindly.
     honours_idempotency: ClassVar[bool] = SEEDANCEAPI.honours_idempotency
     request_models: ClassVar[tuple[type[ProviderRequest], ...]] = (SeedanceApiRequest,)
+    # "callback_url ... Webhook URL for async status notifications" (the guide).
+    callback_field: ClassVar[str | None] = "callback_url"
 
     def _submit_path(self, request: ProviderRequest) -> str:
         return "/generate"

@@ -17,6 +17,7 @@ from bot.storage.records import (
     LinkedKey,
 )
 from bot.storage.registrations import CommandRegistrationStore
+from bot.storage.sent_requests import SentRequestStore
 
 __all__ = [
     "AWAITING_DELIVERY",
@@ -36,6 +37,7 @@ __all__ = [
     "KeyCipher",
     "KeyDecryptionError",
     "LinkedKey",
+    "SentRequestStore",
     "fingerprint",
     "load_or_create_secret",
 ]

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import json
+import math
 import time
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import aiosqlite
@@ -28,6 +29,7 @@ _UPDATABLE = frozenset(
         "delivery_attempts", "next_delivery_at", "delivery_state", "video_url",
         "image_urls_json", "last_frame_url", "seed", "credits_charged", "credits_refunded",
         "error_code", "error_message", "raw_json", "idempotency_key", "request_json",
+        "callback_token_hash",
     }
 )  # fmt: skip
 
@@ -65,6 +67,7 @@ def _job(row: aiosqlite.Row) -> Job:
         error_code=row["error_code"],
         error_message=row["error_message"],
         raw=json.loads(row["raw_json"]) if row["raw_json"] else None,
+        callback_token_hash=row["callback_token_hash"],
     )
 
 
@@ -79,6 +82,11 @@ class JobStore:
     def __init__(self, database: Database, *, clock: Callable[[], float] = time.time) -> None:
         self._db = database
         self._clock = clock
+
+    @property
+    def database(self) -> Database:
+        """The database the jobs are kept in (the engine keeps its other records beside them)."""
+        return self._db
 
     async def create(
         self,
@@ -185,6 +193,15 @@ class JobStore:
             changed = cursor.rowcount > 0
         return await self.get(job_id) if changed else None
 
+    async def find_by_callback_token(self, provider: str, token_hash: str) -> int | None:
+        """The id of ``provider``'s job whose callback URL ends in the token with this digest."""
+        async with self._db.connection.execute(
+            "SELECT id FROM jobs WHERE callback_token_hash = ? AND provider = ?",
+            (token_hash, provider),
+        ) as cursor:
+            row = await cursor.fetchone()
+        return None if row is None else int(row["id"])
+
     async def count_by_provider_and_state(self) -> dict[tuple[str, str], int]:
         """How many jobs each provider has in each state (for the metrics page)."""
         async with self._db.connection.execute(
@@ -212,25 +229,46 @@ class JobStore:
         ) as cursor:
             return [_job(row) for row in await cursor.fetchall()]
 
-    async def generation_times(self) -> dict[tuple[str, str], tuple[int, float]]:
-        """Learned (samples, mean seconds) per (endpoint, size class)."""
+    async def generation_times(self) -> dict[tuple[str, str], list[float]]:
+        """The most recent learned durations (seconds, oldest first) per (endpoint, size class)."""
         async with self._db.connection.execute("SELECT * FROM generation_times") as cursor:
             rows = await cursor.fetchall()
-        return {(r["endpoint"], r["size_class"]): (r["samples"], r["mean_seconds"]) for r in rows}
+        return {(r["endpoint"], r["size_class"]): _durations(r["recent_json"]) for r in rows}
 
     async def save_generation_time(
-        self, endpoint: str, size_class: str, samples: int, mean_seconds: float
+        self,
+        endpoint: str,
+        size_class: str,
+        samples: int,
+        mean_seconds: float,
+        recent: Sequence[float] = (),
     ) -> None:
+        """Keep what is learned for a class: how many jobs it is learned from, the mean of the
+        recent durations, and the recent durations themselves."""
         async with self._db.write() as connection:
             await connection.execute(
                 """
-                INSERT INTO generation_times (endpoint, size_class, samples, mean_seconds)
-                VALUES (?, ?, ?, ?)
+                INSERT INTO generation_times (endpoint, size_class, samples, mean_seconds,
+                                              recent_json)
+                VALUES (?, ?, ?, ?, ?)
                 ON CONFLICT (endpoint, size_class) DO UPDATE SET
-                    samples = excluded.samples, mean_seconds = excluded.mean_seconds
+                    samples = excluded.samples, mean_seconds = excluded.mean_seconds,
+                    recent_json = excluded.recent_json
                 """,
-                (endpoint, size_class, samples, mean_seconds),
+                (endpoint, size_class, samples, mean_seconds, json.dumps(list(recent))),
             )
+
+
+def _durations(text: str) -> list[float]:
+    """Stored recent durations; anything unreadable counts as none learned."""
+    try:
+        values = json.loads(text)
+    except ValueError:
+        return []
+    if not isinstance(values, list):
+        return []
+    numbers = (float(v) for v in values if isinstance(v, int | float) and not isinstance(v, bool))
+    return [v for v in numbers if math.isfinite(v) and v > 0]
 
 
 def image_urls_json(urls: Iterable[str]) -> str:

@@ -114,6 +114,8 @@ class Job:
     error_code: str | None = None
     error_message: str | None = None
     raw: dict[str, Any] | None = field(default=None, compare=False)
+    #: SHA-256 (hex) of the token in the callback URL its last submit carried; None: none did.
+    callback_token_hash: str | None = None
 
     @property
     def has_media(self) -> bool:

@@ -1,4 +1,4 @@
-"""The optional built-in HTTP server (aiohttp.web): health probe, metrics, and later callbacks.
+"""The optional built-in HTTP server (aiohttp.web): health probe, metrics, provider callbacks.
 
 Every route is registered in :func:`build_app`; nothing else adds routes.
 """
@@ -62,8 +62,8 @@ def build_app(
             web.get("/metrics", metrics_page),
         ]
     )
-    # Routes added later (provider callbacks, e.g. web.post("/callbacks/{provider}", handler))
-    # come in through ``extra_routes``; keep them here so this is the one list of what is served.
+    # Other routes (provider callbacks: bot/web/callbacks.py) come in through ``extra_routes``;
+    # keep them here so this is the one list of what is served.
     app.add_routes(list(extra_routes))
     app.on_cleanup.append(_close_checks)
     return app

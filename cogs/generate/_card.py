@@ -6,6 +6,7 @@ can be rebuilt hours later, after a restart, or for ``/jobs show``.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -171,7 +172,9 @@ def _status_line(job: Job, progress: Progress | None) -> tuple[str, str]:
             return "queued", f"Queued: {position - 1} of your jobs ahead of it."
         return "queued", "Queued."
     if job.state is JobState.SUBMITTING or kind is ProgressKind.SUBMITTED:
-        return "submitted", "Sent to the provider; waiting for it to start."
+        line = "Sent to the provider; waiting for it to start."
+        estimate = _estimate_line(progress, 0.0)
+        return "submitted", f"{line}\n{estimate}" if estimate else line
     elapsed = progress.elapsed if progress else None
     line = "Generating"
     if elapsed is not None:
@@ -180,10 +183,38 @@ def _status_line(job: Job, progress: Progress | None) -> tuple[str, str]:
         # A Discord timestamp keeps counting on every client between two edits of the card.
         line += f" (started <t:{int(job.submitted_at)}:R>)"
     line += "."
+    estimate = _estimate_line(progress, elapsed)
+    if estimate:
+        line += "\n" + estimate
     failing_since = progress.failing_since if progress else None
     if failing_since is not None:
         line += "\n" + _outage_line(job, failing_since, elapsed)
     return "running", line
+
+
+#: Cells of a status card's progress bar.
+BAR_CELLS = 10
+
+
+def progress_bar(elapsed: float, expected: float) -> str:
+    """``▰▰▰▱▱▱▱▱▱▱``: the share of the expected time gone, in tenths; never full while the job
+    runs (it is full only once done)."""
+    share = elapsed / expected if expected > 0 else 0.0
+    filled = max(0, min(BAR_CELLS - 1, math.floor(share * BAR_CELLS)))
+    return "▰" * filled + "▱" * (BAR_CELLS - filled)
+
+
+def _estimate_line(progress: Progress | None, elapsed: float | None) -> str | None:
+    """The progress bar and when the job should be done (the median of jobs like it, as a
+    Discord relative timestamp), or "any moment now" once that is past; None without an
+    estimate."""
+    if progress is None or progress.expected is None or progress.eta is None:
+        return None
+    gone = elapsed or 0.0
+    bar = progress_bar(gone, progress.expected)
+    if gone >= progress.expected:
+        return f"{bar} Should be done any moment now."
+    return f"{bar} Should be done <t:{math.ceil(progress.eta)}:R>."
 
 
 def _outage_line(job: Job, since: float, elapsed: float | None) -> str:

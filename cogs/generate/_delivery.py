@@ -15,6 +15,7 @@ import math
 import mimetypes
 import tempfile
 import time
+from collections import Counter, deque
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -48,6 +49,9 @@ log = logging.getLogger(__name__)
 
 #: Seconds between two edits of one job's status card.
 CARD_EDIT_INTERVAL = 5.0
+#: Discord lets a bot edit about this many messages per this many seconds in one channel: the
+#: status cards of one channel share it, their edits spread out over the windows.
+CHANNEL_EDITS = (5, 5.0)
 #: How many recent messages a repeated delivery searches for the parts of a result already posted.
 HISTORY_DEPTH = 50
 #: Discord takes at most this many files in one message.
@@ -84,8 +88,64 @@ def delivery_outcome(error: discord.HTTPException) -> DeliveryOutcome:
     return DeliveryOutcome.UNDELIVERABLE
 
 
+class ChannelPace:
+    """At most ``limit`` card edits per ``window`` seconds in one channel, spread out rather than
+    refused by Discord: an edit that would go over waits until the oldest leaves the window, and
+    edits to final states go before the others waiting in the channel."""
+
+    #: How often an edit that is not final lets a waiting final one go first.
+    _YIELDS = 20
+
+    def __init__(self, limit: int, window: float, *, clock: Clock, sleep: Sleep) -> None:
+        self._limit = limit
+        self._window = window
+        self._clock = clock
+        self._sleep = sleep
+        self._sent: dict[int, deque[float]] = {}
+        self._finals_waiting = Counter[int]()
+
+    async def take(self, channel_id: int | None, final: Callable[[], bool]) -> None:
+        """Wait for a slot in ``channel_id``'s window and take it; ``final`` says (each time it
+        is asked) whether the edit waiting is to a final state."""
+        if channel_id is None:
+            return
+        waiting_final, yields = False, 0
+        try:
+            while True:
+                now = self._clock()
+                sent = self._sent.setdefault(channel_id, deque())
+                while sent and now - sent[0] >= self._window:
+                    sent.popleft()
+                if final() and not waiting_final:
+                    waiting_final = True
+                    self._finals_waiting[channel_id] += 1
+                if len(sent) < self._limit:
+                    others_final = self._finals_waiting[channel_id] - waiting_final
+                    if waiting_final or others_final <= 0 or yields >= self._YIELDS:
+                        sent.append(now)
+                        return
+                    yields += 1
+                    await asyncio.sleep(0)  # a final edit waiting in the channel goes first
+                    continue
+                await self._sleep(sent[0] + self._window - now)
+        finally:
+            if waiting_final:
+                self._finals_waiting[channel_id] -= 1
+                if self._finals_waiting[channel_id] <= 0:
+                    del self._finals_waiting[channel_id]
+
+    def forget_idle(self) -> None:
+        """Drop the windows of channels with no edit in them any more."""
+        now = self._clock()
+        for channel_id, sent in list(self._sent.items()):
+            if not sent or now - sent[-1] >= self._window:
+                del self._sent[channel_id]
+
+
 class CardThrottle:
     """At most one status-card edit per job every ``interval`` seconds; final states at once.
+    The cards of one channel also share its edit limit (``channel_edits``: edits per seconds),
+    so many cards in a channel have their edits spread out, final ones first.
 
     Updates arriving inside the window replace each other, so only the latest is sent when the
     window opens. ``publish`` never waits for Discord: each job's edits run in its own task.
@@ -96,6 +156,7 @@ class CardThrottle:
         edit: Callable[[Progress], Awaitable[None]],
         *,
         interval: float = CARD_EDIT_INTERVAL,
+        channel_edits: tuple[int, float] = CHANNEL_EDITS,
         clock: Clock = time.monotonic,
         sleep: Sleep = asyncio.sleep,
     ) -> None:
@@ -103,6 +164,7 @@ class CardThrottle:
         self._interval = interval
         self._clock = clock
         self._sleep = sleep
+        self._pace = ChannelPace(*channel_edits, clock=clock, sleep=sleep)
         self._pending: dict[int, Progress] = {}
         self._wake: dict[int, asyncio.Event] = {}
         self._workers: dict[int, asyncio.Task[None]] = {}
@@ -149,8 +211,11 @@ class CardThrottle:
                 if progress.kind not in _FINAL and now < opens:
                     await self._wait(job_id, opens - now)
                     continue
-                del self._pending[job_id]
-                last = now
+                channel = progress.job.destination.channel_id
+                await self._pace.take(channel, lambda: self._final_pending(job_id))
+                # The latest update, which may have come while waiting for the channel.
+                progress = self._pending.pop(job_id, progress)
+                last = self._clock()
                 try:
                     await self._edit(progress)
                 except Exception:
@@ -160,6 +225,11 @@ class CardThrottle:
         finally:
             self._workers.pop(job_id, None)
             self._wake.pop(job_id, None)
+            self._pace.forget_idle()
+
+    def _final_pending(self, job_id: int) -> bool:
+        pending = self._pending.get(job_id)
+        return pending is not None and pending.kind in _FINAL
 
     async def _wait(self, job_id: int, seconds: float) -> None:
         """Sleep ``seconds``, or less if a final update arrives meanwhile."""

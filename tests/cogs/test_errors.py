@@ -5,6 +5,18 @@ from __future__ import annotations
 
 import pytest
 
+from bot.jobs import (
+    INPUT_EXPIRED,
+    INTERNAL_ERROR,
+    KEY_REJECTED,
+    KEY_UNREADABLE,
+    NO_LINKED_KEY,
+    PROVIDER_TIMEOUT,
+    InputUnavailableError,
+    KeyRejectedError,
+    NoLinkedKeyError,
+    TooManyWaitingJobsError,
+)
 from bot.models import InvalidParameters
 from bot.providers import ProviderError, errors
 from bot.storage import Destination, Job, JobState, KeyDecryptionError
@@ -12,6 +24,7 @@ from cogs._errors import UserFacingError, describe_job_failure
 from cogs.generate._inputs import InputGoneError
 
 PROVIDER_ERRORS = [errors.ProviderError, *ProviderError.__subclasses__()]
+ENGINE_ERRORS = [KeyRejectedError, TooManyWaitingJobsError, NoLinkedKeyError, InputUnavailableError]
 
 
 def failed_job(code: str | None) -> Job:
@@ -23,7 +36,9 @@ def failed_job(code: str | None) -> Job:
 
 
 def test_each_error_class_names_its_own_code() -> None:
-    classes = [*PROVIDER_ERRORS, KeyDecryptionError, InvalidParameters, UserFacingError]
+    classes = [
+        *PROVIDER_ERRORS, *ENGINE_ERRORS, KeyDecryptionError, InvalidParameters, UserFacingError
+    ]  # fmt: skip
     for cls in classes:
         assert "error_code" in vars(cls), f"{cls.__name__} inherits its code"
     codes = [cls.error_code for cls in classes]
@@ -48,3 +63,13 @@ def test_codes_stored_by_earlier_versions_still_read_the_same(stored: str) -> No
 def test_an_unknown_code_still_gets_a_message() -> None:
     text = describe_job_failure(failed_job("something_new"))
     assert text.startswith("The provider could not make this.")
+
+
+@pytest.mark.parametrize(
+    "code",
+    [PROVIDER_TIMEOUT, NO_LINKED_KEY, KEY_UNREADABLE, KEY_REJECTED, INTERNAL_ERROR, INPUT_EXPIRED],
+)
+def test_each_code_the_engine_ends_jobs_with_has_its_own_advice(code: str) -> None:
+    assert not describe_job_failure(failed_job(code)).startswith(
+        "The provider could not make this."
+    )

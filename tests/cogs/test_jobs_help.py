@@ -49,8 +49,7 @@ from tests.discord.payloads import (
     component_interaction,
     slash_command_interaction,
 )
-
-EPHEMERAL = 64
+from tests.discord.world import EPHEMERAL
 
 # The harness's fixtures, under their own names so pytest finds them in this module.
 discord_fake = discord_fixtures.discord_fake

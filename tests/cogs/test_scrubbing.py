@@ -6,21 +6,16 @@ only the client that holds the key can hide it), and the fake Discord.
 
 from __future__ import annotations
 
-import asyncio
 import sqlite3
 from collections.abc import AsyncIterator
 from typing import Any
 
-import aiohttp
 import pytest
 
 from bot.app import SeedanceBot
-from bot.jobs import EngineConfig, PollPlan
-from bot.models import Provider
-from bot.providers import RetryPolicy, build_clients
 from bot.storage import JobState
+from tests.cogs.bots import Start, settled
 from tests.discord.fake import FakeDiscord
-from tests.discord.fixtures import MakeSeedanceBot
 from tests.discord.harness import dispatch
 from tests.discord.payloads import slash_command_interaction
 from tests.fakes.seedanceapi import FakeSeedanceApi
@@ -29,10 +24,6 @@ from tests.fakes.seedanceapi import FakeSeedanceApi
 KEY = "Zq7Lw4Rt8Yp3Nb6Hc1Xm9Kd2Vf5"
 OTHER_KEY = "sk_live_someoneelse_0123456789abcdef"
 PROMPT = "A lighthouse in a storm, waves breaking over the rocks, slow push in"
-FAST = EngineConfig(
-    plan=PollPlan(first_fraction=0.0, interval=0.05, core_interval=0.05, tail_interval=0.05),
-    delivery_retry_delay=0.05,
-)
 
 
 @pytest.fixture
@@ -44,14 +35,8 @@ async def provider() -> AsyncIterator[FakeSeedanceApi]:
 
 
 @pytest.fixture
-async def bot(
-    make_seedance_bot: MakeSeedanceBot, provider: FakeSeedanceApi
-) -> AsyncIterator[SeedanceBot]:
-    async with aiohttp.ClientSession() as session:
-        urls = {p: provider.base_url for p in Provider}
-        fast = RetryPolicy(max_attempts=2, base_delay=0.01, max_delay=0.02)
-        clients = build_clients(session, urls, timeout=5.0, retry=fast)
-        yield await make_seedance_bot(clients=clients, engine_config=FAST)
+async def bot(start: Start) -> SeedanceBot:
+    return await start()
 
 
 def everything_posted(fake: FakeDiscord) -> str:
@@ -79,13 +64,7 @@ async def test_a_failure_quoting_the_key_is_stored_and_posted_without_it(
     provider.finish(task_id, fail=f"Upstream rejected Authorization {KEY} (see also {OTHER_KEY})")
     [job] = await bot.jobs.recent_for_user(member)
 
-    for _ in range(500):
-        final = await bot.jobs.get(job.id)
-        if final is not None and final.state is JobState.DELIVERED:
-            break
-        await asyncio.sleep(0.02)
-    assert final is not None
-    assert final.state is JobState.DELIVERED, final
+    final = await settled(bot, job.id, JobState.DELIVERED)
 
     # The provider's answer did quote the key, in the message and in the raw payload.
     assert final.error_message == "Upstream rejected Authorization *** (see also ***)"

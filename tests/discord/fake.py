@@ -24,6 +24,7 @@ import discord
 from aiohttp import web
 from discord.http import Route
 
+from tests.clock import eventually
 from tests.discord.gateway import FakeGateway
 from tests.discord.payloads import (
     BOT_TOKEN,
@@ -214,12 +215,7 @@ class FakeDiscord(RoutesMixin):
 
     async def wait_for(self, condition: Callable[[], T], *, within: float = 3.0) -> T:
         """Poll until ``condition()`` is truthy (for work the bot does in background tasks)."""
-        deadline = time.monotonic() + within
-        while not (result := condition()):
-            if time.monotonic() > deadline:
-                raise AssertionError(f"condition still false after {within}s")
-            await asyncio.sleep(0.01)
-        return result
+        return await eventually(condition, within=within)
 
     # -- failures ----------------------------------------------------------------------------
 

@@ -20,7 +20,13 @@ from aiohttp import web
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 FaultKind = Literal[
-    "respond", "respond_after", "drop_before", "drop_after", "delay", "garbage_after"
+    "respond",
+    "respond_after",
+    "drop_before",
+    "drop_after",
+    "delay",
+    "delay_after",
+    "garbage_after",
 ]
 
 
@@ -30,7 +36,8 @@ class Fault:
     for as long as it stays injected, with ``forever``).
 
     ``respond`` answers instead of the API; ``respond_after``, ``drop_after`` and
-    ``garbage_after`` let the API do its work first and then lose or spoil the answer.
+    ``garbage_after`` let the API do its work first and then lose or spoil the answer;
+    ``delay_after`` holds the API's answer back ``seconds`` after it was made.
     """
 
     kind: FaultKind
@@ -259,6 +266,8 @@ class FakeApi:
         except web.HTTPNotFound:
             # No route here: answer like a web server, not like the API (wrong base URL).
             return not_found_page()
+        if fault is not None and fault.kind == "delay_after":
+            await asyncio.sleep(fault.seconds)
         if fault is not None and fault.kind == "drop_after":
             return _drop(request)
         if fault is not None and fault.kind == "respond_after":

@@ -24,6 +24,7 @@ from bot.jobs import (
 from bot.models import ProviderRequest, Seed2Request, Seedance2Request, SeedanceApiRequest
 from bot.providers import RetryPolicy, Seed2Client, Seedance2AIClient, SeedanceApiClient
 from bot.storage import ApiKeyStore, Database, Job, JobState, JobStore, KeyCipher
+from tests.clock import eventually
 from tests.fakes.base import FakeApi
 from tests.fakes.seed2 import FakeSeed2
 from tests.fakes.seedance2ai import FakeSeedance2AI
@@ -112,6 +113,8 @@ class Harness:
     clock: ScaledClock = field(default_factory=lambda: ScaledClock(SPEED))
     #: What refreshes a job's input links before it is sent (``JobEngine(inputs=...)``).
     inputs: Any = None
+    #: Where providers call back about finished jobs (``JobEngine(callbacks=...)``).
+    callbacks: Any = None
 
     async def start(self, *, port: RecordingPort | None = None) -> JobEngine:
         self.database = await Database.open(self.path)
@@ -124,7 +127,7 @@ class Harness:
         self.port = port or self.port
         self.engine = JobEngine(
             jobs=self.jobs, keys=keys, clients=clients, port=self.port, config=self.config,
-            clock=self.clock, inputs=self.inputs,
+            clock=self.clock, inputs=self.inputs, callbacks=self.callbacks,
         )  # fmt: skip
         await self.engine.start()
         return self.engine
@@ -158,14 +161,11 @@ class Harness:
         return job
 
     async def wait_for(self, condition: Callable[[], Any], seconds: float = 10.0) -> None:
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + seconds
-        while loop.time() < deadline:
+        def checked() -> Any:
             self.check()
-            if await _value(condition()):
-                return
-            await asyncio.sleep(0.005)
-        raise AssertionError("condition not reached in time")
+            return condition()
+
+        await eventually(checked, within=seconds)
 
     def check(self) -> None:
         """While the engine runs, what it holds in memory keeps its invariants (at every wait)."""
@@ -178,10 +178,6 @@ class Harness:
 
         await self.wait_for(reached, seconds)
         return await self.job(job_id)
-
-
-async def _value(result: Any) -> Any:
-    return await result if asyncio.iscoroutine(result) else result
 
 
 def fast_config(**changes: Any) -> EngineConfig:

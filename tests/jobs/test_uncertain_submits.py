@@ -7,38 +7,18 @@ Also what a job's status card is told while the provider keeps failing its polls
 from __future__ import annotations
 
 import asyncio
-import socket
 from collections import deque
 from dataclasses import replace
-from typing import Any
 
-import aiohttp
 import pytest
 
 from bot.jobs import ProgressKind
 from bot.storage import JobState
 from tests.fakes.base import Fault
+from tests.fakes.network import RefuseFirstConnections
 from tests.jobs.conftest import KEYS, REQUESTS, Harness
 
 NON_IDEMPOTENT = ["seedanceapi", "seed2"]
-
-
-class RefuseFirstConnections:
-    """The engine's HTTP session, with its first ``count`` requests sent to a port nobody
-    listens on: refused before anything leaves, as when the provider is down."""
-
-    def __init__(self, session: aiohttp.ClientSession, count: int) -> None:
-        self._session = session
-        self.count = count
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            self._closed = f"http://127.0.0.1:{probe.getsockname()[1]}"
-
-    def request(self, method: str, url: str, **options: Any) -> Any:
-        if self.count > 0:
-            self.count -= 1
-            url = self._closed + "/" + url.split("/", 3)[-1]
-        return self._session.request(method, url, **options)
 
 
 @pytest.mark.parametrize("provider", NON_IDEMPOTENT)

@@ -12,14 +12,6 @@ import pytest
 
 from bot.models import Problem, Seed2Request
 from tests.models import helpers
-from tests.models.helpers import as_json
-from tests.seed_examples import README_EXAMPLES
-
-MODELS = ["seedance_2.0_fast", "seedance_2.0"]
-RATIOS = ["16:9", "9:16", "1:1", "4:3", "3:4", "21:9"]
-DOCUMENTED = {"model": MODELS, "ratio": RATIOS}
-
-DEFAULTS = {"model": "seedance_2.0_fast", "duration": 5, "ratio": "16:9"}
 
 
 def only_problem(data: Mapping[str, Any]) -> Problem:
@@ -28,63 +20,6 @@ def only_problem(data: Mapping[str, Any]) -> Problem:
 
 def urls(kind: str, count: int) -> list[str]:
     return [f"https://cdn.example.com/{kind}/{n}" for n in range(1, count + 1)]
-
-
-@pytest.mark.parametrize("name", README_EXAMPLES)
-def test_readme_example_is_sent_with_its_values_and_the_documented_defaults(name):
-    example = README_EXAMPLES[name]
-
-    wire = Seed2Request.parse(example).to_wire()
-
-    assert as_json(wire) == as_json({**DEFAULTS, **example})
-    assert type(wire["duration"]) is int
-
-
-def test_defaults_are_the_fast_model_5_seconds_16_9():
-    wire = Seed2Request.parse({"prompt": "a fox"}).to_wire()
-
-    assert as_json(wire) == as_json({"prompt": "a fox", **DEFAULTS})
-
-
-def test_prompt_is_required():
-    problem = only_problem({})
-
-    assert (problem.field, problem.message) == ("prompt", "is required.")
-
-
-# --- enumerations --------------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize("field", DOCUMENTED)
-def test_choices_are_exactly_the_documented_values_in_documented_order(field):
-    assert set(Seed2Request.choices(field)) == set(DOCUMENTED[field])
-    assert Seed2Request.choices(field) == tuple(DOCUMENTED[field])
-
-
-@pytest.mark.parametrize(
-    ("field", "value"),
-    [pytest.param(f, v, id=f"{f}={v}") for f, values in DOCUMENTED.items() for v in values],
-)
-def test_every_documented_value_is_accepted_and_sent_as_is(field, value):
-    assert Seed2Request.parse({"prompt": "a fox", field: value}).to_wire()[field] == value
-
-
-@pytest.mark.parametrize(
-    ("field", "value"),
-    [
-        ("ratio", "9:21"),  # seedanceapi
-        ("ratio", "adaptive"),  # seedance2ai
-        ("ratio", "auto"),
-        ("model", "seedance_2.0_pro"),
-        ("model", "seedance2"),
-        ("model", "fast"),
-    ],
-)
-def test_a_value_from_elsewhere_is_rejected_with_the_allowed_values(field, value):
-    problem = only_problem({"prompt": "a fox", field: value})
-
-    assert problem.field == field
-    assert problem.allowed == tuple(DOCUMENTED[field])
 
 
 # --- duration: an integer from 4 to 15 -----------------------------------------------------------
@@ -214,34 +149,3 @@ def test_image_references_beyond_the_attached_images_are_rejected(prompt, images
 )
 def test_video_or_audio_references_mark_the_double_price(body, expected):
     assert Seed2Request.parse({"prompt": "a fox", **body}).has_media_references is expected
-
-
-@pytest.mark.parametrize("name", ["aspect_ratio", "resolution", "image_urls", "generate_audio"])
-def test_parameters_of_other_apis_are_rejected_by_name(name):
-    problem = only_problem({"prompt": "a fox", name: "x"})
-
-    assert problem.field == name
-    assert problem.message == "is not a parameter of this endpoint."
-
-
-# --- bounds and allowed --------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("field", "bounds"),
-    [
-        ("duration", {"ge": 4, "le": 15}),
-        ("image_files", {"min_length": 1, "max_length": 9}),
-        ("video_files", {"min_length": 1, "max_length": 3}),
-        ("audio_files", {"min_length": 1, "max_length": 3}),
-    ],
-)
-def test_bounds_are_the_documented_limits(field, bounds):
-    assert Seed2Request.bounds(field) == bounds
-
-
-@pytest.mark.parametrize("field", DOCUMENTED)
-def test_no_cross_field_rules_restrict_the_choices(field):
-    given = {"model": "seedance_2.0", "ratio": "21:9", "duration": 15}
-
-    assert Seed2Request.allowed(field, given) == tuple(DOCUMENTED[field])

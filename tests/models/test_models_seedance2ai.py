@@ -1,27 +1,22 @@
 """Request models of seedance2ai.io: Seedance 2, Seedance, GPT Image 2 and Nano Banana Pro.
 
 Every expected value below is copied from the provider's published API pages (en, nl, ja),
-never computed from the models under test.
+never computed from the models under test. Their examples, defaults, required parameters and
+enumerations are checked for every model alike in test_model_contract.py.
 """
 
 from __future__ import annotations
-
-from typing import Any
 
 import pytest
 
 from bot.models import (
     GptImage2Request,
     NanoBananaProRequest,
-    ProviderRequest,
     Seedance2Request,
     SeedanceRequest,
 )
+from tests.models.documented import BASE, DOCUMENTED, DURATIONS, PROMPT, URL, wire_name
 from tests.models.helpers import as_json, only_problem, problems_of
-from tests.seed_examples import GPT_EXAMPLE, NANO_EXAMPLE, VIDEO_EXAMPLE
-
-URL = "https://cdn.discordapp.com/attachments/1/2/a.png?ex=1"
-PROMPT = "A cinematic shot of a glass train crossing a snowy mountain bridge"
 
 VIDEO_MODELS = [
     pytest.param(Seedance2Request, id="seedance2"),
@@ -31,223 +26,6 @@ IMAGE_MODELS = [
     pytest.param(GptImage2Request, id="gpt-image-2"),
     pytest.param(NanoBananaProRequest, id="nano-banana-pro"),
 ]
-
-# A minimal valid body per endpoint; GPT Image 2 uses its documented camelCase wire names.
-BASE: dict[type[ProviderRequest], dict[str, Any]] = {
-    Seedance2Request: {"prompt": PROMPT},
-    SeedanceRequest: {"prompt": PROMPT},
-    GptImage2Request: {
-        "type": "text-to-image",
-        "prompt": PROMPT,
-        "resolution": "1K",
-        "aspectRatio": "16:9",
-    },
-    NanoBananaProRequest: {"type": "text-to-image", "prompt": PROMPT},
-}
-
-# The documented allowed values, in the order the seed pages list them.
-GPT_ASPECT_RATIOS = [
-    "auto", "1:1", "5:4", "9:16", "21:9", "16:9", "4:3", "3:2",
-    "4:5", "3:4", "2:3", "2:1", "1:2", "3:1", "1:3", "9:21",
-]  # fmt: skip
-NANO_IMAGE_SIZES = [
-    "1:1", "9:16", "16:9", "3:4", "4:3", "3:2", "2:3", "5:4", "4:5", "21:9", "auto",
-]  # fmt: skip
-DURATIONS = ["4", "5", "6", "7", "8", "9", "10", "11", "12", "13", "14", "15"]
-DOCUMENTED: dict[tuple[type[ProviderRequest], str], list[str]] = {
-    (Seedance2Request, "mode"): ["text-to-video", "image-to-video", "media-to-video"],
-    (Seedance2Request, "quality_tier"): ["mini", "standard", "pro"],
-    (Seedance2Request, "channel"): ["standard", "real", "wild"],
-    (Seedance2Request, "aspect_ratio"): ["1:1", "21:9", "4:3", "3:4", "16:9", "9:16", "adaptive"],
-    (Seedance2Request, "duration"): DURATIONS,
-    (Seedance2Request, "resolution"): ["720p", "1080p", "1080p-plus", "4k"],
-    (SeedanceRequest, "mode"): ["text-to-video", "image-to-video", "media-to-video"],
-    (SeedanceRequest, "quality_tier"): ["standard", "pro"],
-    (SeedanceRequest, "channel"): ["standard", "real", "wild"],
-    (SeedanceRequest, "aspect_ratio"): ["1:1", "21:9", "4:3", "3:4", "16:9", "9:16"],
-    (SeedanceRequest, "duration"): DURATIONS,
-    (SeedanceRequest, "resolution"): ["720p", "1080p"],
-    (GptImage2Request, "type"): ["text-to-image", "image-to-image"],
-    (GptImage2Request, "channel"): ["standard", "economy"],
-    (GptImage2Request, "resolution"): ["1K", "2K", "4K"],
-    (GptImage2Request, "aspect_ratio"): GPT_ASPECT_RATIOS,
-    (NanoBananaProRequest, "type"): ["text-to-image", "image-to-image"],
-    (NanoBananaProRequest, "image_size"): NANO_IMAGE_SIZES,
-    (NanoBananaProRequest, "output_format"): ["png", "jpeg"],
-    (NanoBananaProRequest, "resolution"): ["1K", "2K", "4K"],
-}
-
-# What a value needs from other parameters to be valid on its own (documented cross-field rules).
-NEEDS: dict[tuple[str, str], dict[str, Any]] = {
-    ("mode", "image-to-video"): {"image_url": URL},
-    ("mode", "media-to-video"): {"media_urls": [URL]},
-    ("resolution", "1080p-plus"): {"quality_tier": "pro"},
-    ("resolution", "4k"): {"quality_tier": "pro"},
-    ("type", "image-to-image"): {"image_urls": [URL]},
-}
-
-
-def wire_name(model: type[ProviderRequest], field: str) -> str:
-    return model.model_fields[field].alias or field
-
-
-# --- the example requests of the seed pages ------------------------------------------------------
-
-
-@pytest.mark.parametrize("model", VIDEO_MODELS)
-def test_video_curl_example_is_sent_with_its_values_and_the_documented_defaults(model):
-    wire = model.parse(VIDEO_EXAMPLE).to_wire()
-
-    expected = {**VIDEO_EXAMPLE, "channel": "standard", "generate_audio": True, "fixed_lens": False}
-    assert as_json(wire) == as_json(expected)
-    assert wire["duration"] == "5"  # a string, as documented
-
-
-def test_gpt_image_2_curl_example_is_sent_in_camel_case_with_the_documented_defaults():
-    wire = GptImage2Request.parse(GPT_EXAMPLE).to_wire()
-
-    assert as_json(wire) == as_json({**GPT_EXAMPLE, "channel": "standard", "batchCount": 1})
-
-
-def test_nano_banana_pro_curl_example_is_sent_unchanged():
-    wire = NanoBananaProRequest.parse(NANO_EXAMPLE).to_wire()
-
-    assert as_json(wire) == as_json(NANO_EXAMPLE)
-
-
-# --- defaults ------------------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize("model", VIDEO_MODELS)
-def test_video_defaults_are_spelled_out_on_the_wire(model):
-    wire = model.parse({"prompt": "abc"}).to_wire()
-
-    assert as_json(wire) == as_json(
-        {
-            "mode": "text-to-video",
-            "quality_tier": "standard",
-            "channel": "standard",
-            "prompt": "abc",
-            "aspect_ratio": "16:9",
-            "duration": "5",
-            "resolution": "720p",
-            "generate_audio": True,  # true on seedance2ai (false on seedanceapi)
-            "fixed_lens": False,
-        }
-    )
-
-
-def test_gpt_image_2_defaults_are_batch_count_1_on_the_standard_channel():
-    body = {"type": "text-to-image", "prompt": "abc", "resolution": "2K", "aspectRatio": "3:2"}
-
-    wire = GptImage2Request.parse(body).to_wire()
-
-    assert as_json(wire) == as_json({**body, "channel": "standard", "batchCount": 1})
-
-
-def test_nano_banana_pro_defaults_are_auto_png_1k():
-    wire = NanoBananaProRequest.parse({"type": "text-to-image", "prompt": "abc"}).to_wire()
-
-    assert as_json(wire) == as_json(
-        {
-            "type": "text-to-image",
-            "prompt": "abc",
-            "image_size": "auto",
-            "output_format": "png",
-            "resolution": "1K",
-        }
-    )
-
-
-@pytest.mark.parametrize(
-    ("model", "required"),
-    [
-        pytest.param(Seedance2Request, ["prompt"], id="seedance2"),
-        pytest.param(SeedanceRequest, ["prompt"], id="seedance"),
-        pytest.param(
-            GptImage2Request, ["type", "prompt", "resolution", "aspect_ratio"], id="gpt-image-2"
-        ),
-        pytest.param(NanoBananaProRequest, ["type", "prompt"], id="nano-banana-pro"),
-    ],
-)
-def test_missing_required_parameters_are_each_named(model, required):
-    problems = problems_of(model, {})
-
-    assert [p.field for p in problems] == required
-    for problem in problems:
-        assert problem.message == "is required."
-        assert problem.allowed == model.choices(problem.field)
-
-
-# --- enumerations --------------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("model", "field"),
-    [pytest.param(m, f, id=f"{m.__name__}.{f}") for m, f in DOCUMENTED],
-)
-def test_choices_are_exactly_the_documented_values_in_documented_order(model, field):
-    documented = DOCUMENTED[model, field]
-
-    assert set(model.choices(field)) == set(documented)
-    assert model.choices(field) == tuple(documented)
-
-
-@pytest.mark.parametrize(
-    ("model", "field", "value"),
-    [
-        pytest.param(m, f, v, id=f"{m.__name__}.{f}={v}")
-        for (m, f), values in DOCUMENTED.items()
-        for v in values
-    ],
-)
-def test_every_documented_value_is_accepted_and_sent_as_is(model, field, value):
-    body = {**BASE[model], **NEEDS.get((field, value), {}), wire_name(model, field): value}
-
-    wire = model.parse(body).to_wire()
-
-    assert wire[wire_name(model, field)] == value
-    assert type(wire[wire_name(model, field)]) is str
-
-
-@pytest.mark.parametrize(
-    ("model", "field", "value"),
-    [
-        # Values that exist on another endpoint (or nowhere) are refused with the allowed list.
-        pytest.param(SeedanceRequest, "aspect_ratio", "adaptive", id="seedance-adaptive"),
-        pytest.param(SeedanceRequest, "quality_tier", "mini", id="seedance-mini"),
-        pytest.param(SeedanceRequest, "resolution", "1080p-plus", id="seedance-1080p-plus"),
-        pytest.param(SeedanceRequest, "resolution", "4k", id="seedance-4k"),
-        pytest.param(SeedanceRequest, "resolution", "480p", id="seedance-480p"),
-        pytest.param(Seedance2Request, "resolution", "480p", id="seedance2-480p"),
-        pytest.param(Seedance2Request, "resolution", "4K", id="seedance2-4K-uppercase"),
-        pytest.param(Seedance2Request, "aspect_ratio", "9:21", id="seedance2-9:21"),
-        pytest.param(Seedance2Request, "aspect_ratio", "auto", id="seedance2-auto"),
-        pytest.param(Seedance2Request, "channel", "economy", id="seedance2-economy"),
-        pytest.param(Seedance2Request, "quality_tier", "premium", id="seedance2-premium"),
-        pytest.param(Seedance2Request, "mode", "text-to-image", id="seedance2-text-to-image"),
-        pytest.param(SeedanceRequest, "mode", "reference-to-video", id="seedance-reference"),
-        pytest.param(GptImage2Request, "channel", "real", id="gpt-real"),
-        pytest.param(GptImage2Request, "resolution", "1k", id="gpt-1k-lowercase"),
-        pytest.param(GptImage2Request, "resolution", "720p", id="gpt-720p"),
-        pytest.param(GptImage2Request, "aspect_ratio", "adaptive", id="gpt-adaptive"),
-        pytest.param(GptImage2Request, "type", "text-to-video", id="gpt-text-to-video"),
-        pytest.param(NanoBananaProRequest, "image_size", "9:21", id="nano-9:21"),
-        pytest.param(NanoBananaProRequest, "image_size", "2:1", id="nano-2:1"),
-        pytest.param(NanoBananaProRequest, "output_format", "webp", id="nano-webp"),
-        pytest.param(NanoBananaProRequest, "resolution", "8K", id="nano-8K"),
-        pytest.param(NanoBananaProRequest, "type", "image-to-video", id="nano-image-to-video"),
-    ],
-)
-def test_a_value_from_elsewhere_is_rejected_with_the_allowed_values(model, field, value):
-    body = {**BASE[model], wire_name(model, field): value}
-
-    problem = only_problem(model, body)
-
-    assert problem.field == field  # the Python name, also for GPT Image 2's aspectRatio
-    assert problem.allowed == tuple(DOCUMENTED[model, field])
-    assert repr(value) in problem.message
-
 
 # --- duration ------------------------------------------------------------------------------------
 
@@ -845,29 +623,7 @@ def test_nano_banana_pro_has_no_restrictions_between_size_format_and_resolution(
     assert NanoBananaProRequest.allowed("resolution", given) == ("1K", "2K", "4K")
 
 
-# --- bounds(): the limits Discord shows ----------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("model", "field", "bounds"),
-    [
-        (Seedance2Request, "prompt", {"min_length": 3, "max_length": 10_000}),
-        (Seedance2Request, "seed", {"ge": -1, "le": 4_294_967_295}),
-        (Seedance2Request, "media_urls", {"min_length": 1, "max_length": 12}),
-        (SeedanceRequest, "prompt", {"min_length": 3, "max_length": 10_000}),
-        (SeedanceRequest, "seed", {"ge": -1, "le": 4_294_967_295}),
-        (SeedanceRequest, "media_urls", {"min_length": 1, "max_length": 12}),
-        (GptImage2Request, "prompt", {"min_length": 3, "max_length": 20_000}),
-        (GptImage2Request, "batch_count", {"ge": 1, "le": 4}),
-        (GptImage2Request, "image_urls", {"min_length": 1, "max_length": 10}),
-        (NanoBananaProRequest, "prompt", {"min_length": 3, "max_length": 10_000}),
-        (NanoBananaProRequest, "image_urls", {"min_length": 1, "max_length": 8}),
-        (Seedance2Request, "mode", {}),
-    ],
-    ids=lambda v: v.__name__ if isinstance(v, type) else None,
-)
-def test_bounds_are_the_documented_limits(model, field, bounds):
-    assert model.bounds(field) == bounds
+# --- choices() of free-form fields ---------------------------------------------------------------
 
 
 @pytest.mark.parametrize(

@@ -3,7 +3,6 @@ documented authentication error; every other answer means the key could not be c
 
 from __future__ import annotations
 
-import socket
 from typing import Any
 
 import aiohttp
@@ -11,6 +10,7 @@ import pytest
 
 from bot.providers import KeyCheck, errors
 from tests.fakes.base import Fault
+from tests.fakes.network import closed_url
 from tests.fakes.web import FakeWebServer
 from tests.providers.conftest import FAST_RETRY, FLAVOURS, Flavour, SleepRecorder
 
@@ -243,10 +243,7 @@ async def test_a_passing_server_error_or_rate_limit_is_retried_to_a_verdict(
 async def test_an_unreachable_base_url_cannot_check(
     flavour: Flavour, session: aiohttp.ClientSession, sleeps: SleepRecorder
 ) -> None:
-    with socket.socket() as probe:  # a port nobody listens on
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    client = client_for(flavour, session, f"http://127.0.0.1:{port}", sleeps)
+    client = client_for(flavour, session, closed_url(), sleeps)
     error = await inconclusive(client, flavour.key)
 
     assert isinstance(error.__cause__, errors.ConnectionFailedError)

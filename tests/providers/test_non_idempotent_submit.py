@@ -7,14 +7,15 @@ included (a server may fail after creating and charging the task), is an unknown
 from __future__ import annotations
 
 import asyncio
-import socket
 from typing import Any
 
 import aiohttp
 import pytest
 
 from bot.providers import errors
+from tests.clock import eventually
 from tests.fakes.base import Fault
+from tests.fakes.network import RefuseFirstConnections
 from tests.providers.conftest import FLAVOURS, Flavour, SleepRecorder, make_client
 
 NON_IDEMPOTENT = [f for f in FLAVOURS if not f.client_cls.honours_idempotency]
@@ -53,16 +54,6 @@ UNKNOWN_OUTCOMES: dict[str, tuple[Fault, int]] = {
 }
 
 
-async def wait_until(condition: object) -> None:
-    """Wait (at most 5 s) for the fake to finish work the client stopped waiting for."""
-    assert callable(condition)
-    for _ in range(250):
-        if condition():
-            return
-        await asyncio.sleep(0.02)
-    raise AssertionError("the fake did not finish in time")
-
-
 def test_only_seedance2ai_documents_idempotency() -> None:
     assert [f.name for f in NON_IDEMPOTENT] == ["seedanceapi", "seed2"]
 
@@ -78,7 +69,8 @@ async def test_a_submit_with_unknown_outcome_is_never_sent_twice(
         client = make_client(flavour.client_cls, session, fake, sleeps, timeout=0.3)
         with pytest.raises(errors.SubmitOutcomeUnknownError) as caught:
             await client.submit(flavour.request, flavour.key, "job-1")
-        await wait_until(lambda: len(fake.tasks) == created)
+        # The fake finishes work the client stopped waiting for.
+        await eventually(lambda: len(fake.tasks) == created, within=5.0)
         await asyncio.sleep(0.05)
 
     assert not caught.value.outcome_known
@@ -89,24 +81,6 @@ async def test_a_submit_with_unknown_outcome_is_never_sent_twice(
     assert len(fake.tasks) == created
     # The user pays for at most the one task the provider did create.
     assert fake.total_charged() == sum(t.cost for t in fake.tasks.values())
-
-
-class RefuseFirstConnections:
-    """The client's session, with its first ``count`` requests sent to a port nobody listens on:
-    the connection is refused before anything leaves, as when the provider is down."""
-
-    def __init__(self, session: aiohttp.ClientSession, count: int) -> None:
-        self._session = session
-        self.count = count
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            self._closed = f"http://127.0.0.1:{probe.getsockname()[1]}"
-
-    def request(self, method: str, url: str, **options: Any) -> Any:
-        if self.count > 0:
-            self.count -= 1
-            url = self._closed + "/" + url.split("/", 3)[-1]
-        return self._session.request(method, url, **options)
 
 
 @pytest.mark.parametrize("flavour", NON_IDEMPOTENT, ids=lambda f: f.name)

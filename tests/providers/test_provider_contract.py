@@ -2,16 +2,97 @@
 
 from __future__ import annotations
 
-import socket
+from typing import Any
 
 import aiohttp
 import pytest
 
 from bot.providers import KeyCheck, TaskStatus, errors
 from tests.fakes.base import Fault
+from tests.fakes.network import closed_url
 from tests.providers.conftest import FAST_RETRY, FLAVOURS, Flavour, SleepRecorder, make_client
+from tests.seed_examples import (
+    COMPLETED_TASK,
+    GUIDE_COMPLETED,
+    GUIDE_SUBMIT_RESPONSE,
+    README_COMPLETED,
+    README_SUBMIT_RESPONSE,
+    SUBMIT_ANSWER,
+)
 
 pytestmark = pytest.mark.parametrize("flavour", FLAVOURS, ids=lambda f: f.name)
+
+#: Each provider's documented answer to a submit (tests/seed_examples.py), the HTTP status it
+#: comes with, and what the client reads in it.
+SUBMIT_ANSWERS: dict[str, tuple[int, dict[str, Any], dict[str, Any]]] = {
+    "seedance2ai": (
+        202,
+        SUBMIT_ANSWER,
+        {"task_id": "sd2_xxxxx", "status": TaskStatus.RUNNING, "credits_charged": 30},
+    ),
+    "seedanceapi": (
+        200,
+        GUIDE_SUBMIT_RESPONSE,
+        {"task_id": "seed15abc123def456pro", "status": TaskStatus.RUNNING},
+    ),
+    # The integer task id comes back as a string; the cost and the balance in points.
+    "seed2": (
+        200,
+        README_SUBMIT_RESPONSE,
+        {"task_id": "456", "status": TaskStatus.QUEUED, "credits_charged": 2900, "balance": 7100},
+    ),
+}
+
+#: Each provider's documented completed task, the task id asked for, the request that asks
+#: (path and query), and what the client reads in the answer.
+COMPLETED_ANSWERS: dict[str, tuple[dict[str, Any], str, str, dict[str, str], dict[str, Any]]] = {
+    "seedance2ai": (
+        COMPLETED_TASK,
+        "sd2_xxxxx",
+        "/api/v1/tasks/sd2_xxxxx",
+        {},
+        {
+            "video_url": "https://...",
+            "last_frame_url": "https://...",
+            "seed": 123,
+            "credits_charged": 30,
+            "credits_refunded": 0,
+            "image_urls": (),
+        },
+    ),
+    "seedanceapi": (
+        GUIDE_COMPLETED,
+        "seed15abc123def456pro",
+        "/v1/status",
+        {"task_id": "seed15abc123def456pro"},
+        {
+            "video_url": "https://cdn.example.com/videos/seed15abc123def456pro.mp4",
+            "media_urls": ("https://cdn.example.com/videos/seed15abc123def456pro.mp4",),
+            "credits_charged": 28,
+            "credits_refunded": None,
+        },
+    ),
+    "seed2": (
+        README_COMPLETED,
+        "123",
+        "/v1/tasks/123",
+        {},
+        {
+            "video_url": "https://cdn.seed2.io/videos/xxx.mp4",
+            "media_urls": ("https://cdn.seed2.io/videos/xxx.mp4",),
+            "credits_charged": 2900,
+            "credits_refunded": None,
+        },
+    ),
+}
+
+#: How each provider refuses a key short of credits: (HTTP status, its error code). api.seed2.io
+#: answers HTTP 200 with a non-zero code.
+SHORT_OF_CREDITS: dict[str, tuple[int, str]] = {
+    "seedance2ai": (402, "insufficient_credits"),
+    "seedanceapi": (402, "INSUFFICIENT_CREDITS"),
+    "seed2": (200, "1002"),
+}
 
 
 async def test_submit_then_poll_until_the_video_exists(
@@ -34,6 +115,37 @@ async def test_submit_then_poll_until_the_video_exists(
     assert posted[0].body == flavour.request.to_wire()
     assert posted[0].headers["Authorization"] == f"Bearer {flavour.key}"
     assert fake.total_charged() > 0
+
+
+async def test_the_documented_submit_answer_parses(
+    flavour: Flavour, session: aiohttp.ClientSession, sleeps: SleepRecorder
+) -> None:
+    http_status, answer, expected = SUBMIT_ANSWERS[flavour.name]
+    async with flavour.fake_cls() as fake:
+        fake.inject(Fault("respond", status=http_status, body=answer, method="POST"))
+        client = make_client(flavour.client_cls, session, fake, sleeps)
+        submission = await client.submit(flavour.request, flavour.key, "job-1")
+
+    assert {name: getattr(submission, name) for name in expected} == expected
+    assert submission.raw == answer
+
+
+async def test_the_documented_completed_task_parses_field_for_field(
+    flavour: Flavour, session: aiohttp.ClientSession, sleeps: SleepRecorder
+) -> None:
+    answer, task_id, path, query, expected = COMPLETED_ANSWERS[flavour.name]
+    async with flavour.fake_cls() as fake:
+        fake.inject(Fault("respond", status=200, body=answer, method="GET"))
+        client = make_client(flavour.client_cls, session, fake, sleeps)
+        state = await client.status(task_id, flavour.key)
+
+    assert state.task_id == task_id
+    assert state.status is TaskStatus.SUCCEEDED
+    assert state.error_message is None
+    assert {name: getattr(state, name) for name in expected} == expected
+    assert state.raw == answer
+    (sent,) = fake.requests
+    assert (sent.method, sent.path, sent.query) == ("GET", path, query)
 
 
 async def test_failed_generation_reports_the_remote_message(
@@ -65,6 +177,25 @@ async def test_check_key_spends_nothing_and_tells_valid_from_invalid(
     assert fake.posts() == []
     assert fake.total_charged() == 0
     assert fake.tasks == {}
+
+
+async def test_a_key_short_of_credits_is_refused_before_any_charge(
+    flavour: Flavour, session: aiohttp.ClientSession, sleeps: SleepRecorder
+) -> None:
+    async with flavour.fake_cls(keys={flavour.key: 1}) as fake:
+        client = make_client(flavour.client_cls, session, fake, sleeps)
+        estimate = client.estimate_cost(flavour.request)  # None where no price is published
+        assert estimate is None or estimate.credits > fake.credits[flavour.key]
+        with pytest.raises(errors.InsufficientCreditsError) as caught:
+            await client.submit(flavour.request, flavour.key, "job-1")
+
+    assert (caught.value.status, caught.value.code) == SHORT_OF_CREDITS[flavour.name]
+    assert "top up" in caught.value.advice.lower()
+    assert len(fake.posts()) == 1
+    assert sleeps.calls == []
+    assert fake.tasks == {}
+    assert fake.credits[flavour.key] == 1
+    assert fake.total_charged() == 0
 
 
 async def test_unknown_key_is_unauthorized_and_not_retried(
@@ -195,10 +326,7 @@ async def test_slow_status_answer_times_out_into_a_typed_error(
 async def test_unreachable_provider_is_a_connection_error(
     flavour: Flavour, session: aiohttp.ClientSession, sleeps: SleepRecorder
 ) -> None:
-    with socket.socket() as probe:  # a port nobody listens on
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    client = flavour.client_cls(session, f"http://127.0.0.1:{port}", retry=FAST_RETRY, sleep=sleeps)
+    client = flavour.client_cls(session, closed_url(), retry=FAST_RETRY, sleep=sleeps)
     with pytest.raises(errors.ConnectionFailedError) as caught:
         await client.submit(flavour.request, flavour.key, "job-1")
 

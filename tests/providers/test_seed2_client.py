@@ -17,8 +17,9 @@ from bot.models import Seed2Request
 from bot.providers import Seed2Client, TaskStatus, errors
 from tests.fakes.base import Fault
 from tests.fakes.seed2 import FakeSeed2
+from tests.models.documented import WIRE_DEFAULTS
 from tests.providers.conftest import FAST_RETRY, SleepRecorder, make_client
-from tests.seed_examples import README_COMPLETED, README_EXAMPLES, README_SUBMIT_RESPONSE
+from tests.seed_examples import README_COMPLETED, README_EXAMPLES
 
 KEY = "sk-s2-testkey000001"
 RICH = {KEY: 1_000_000}
@@ -27,7 +28,7 @@ RICH = {KEY: 1_000_000}
 # (Its example requests and responses are in tests/seed_examples.py.)
 
 #: Defaults from the README's parameter table.
-README_DEFAULTS: dict[str, Any] = {"model": "seedance_2.0_fast", "duration": 5, "ratio": "16:9"}
+README_DEFAULTS = WIRE_DEFAULTS[Seed2Request]
 
 #: What each README example costs by the README's pricing table.
 README_COSTS: dict[str, int] = {
@@ -79,42 +80,7 @@ async def test_every_readme_example_is_sent_as_written_and_charged_as_priced(
     assert client.estimate_cost(request).credits == cost
 
 
-async def test_the_readme_submit_answer_gives_a_string_task_id_cost_and_balance(
-    session: aiohttp.ClientSession, sleeps: SleepRecorder
-) -> None:
-    async with FakeSeed2() as fake:
-        fake.inject(Fault("respond", status=200, body=README_SUBMIT_RESPONSE, method="POST"))
-        client = make_client(Seed2Client, session, fake, sleeps)
-        submission = await client.submit(Seed2Request.parse(CAT), KEY, "job-1")
-
-    assert submission.task_id == "456"
-    assert submission.status is TaskStatus.QUEUED
-    assert submission.credits_charged == 2900
-    assert submission.balance == 7100
-    assert submission.raw == README_SUBMIT_RESPONSE
-
-
 # -- status ------------------------------------------------------------------------------------
-
-
-async def test_the_readme_completed_task_parses_field_for_field(
-    session: aiohttp.ClientSession, sleeps: SleepRecorder
-) -> None:
-    async with FakeSeed2() as fake:
-        fake.inject(Fault("respond", status=200, body=README_COMPLETED, method="GET"))
-        client = make_client(Seed2Client, session, fake, sleeps)
-        state = await client.status("123", KEY)
-
-    assert state.task_id == "123"
-    assert state.status is TaskStatus.SUCCEEDED
-    assert state.video_url == "https://cdn.seed2.io/videos/xxx.mp4"
-    assert state.media_urls == ("https://cdn.seed2.io/videos/xxx.mp4",)
-    assert state.credits_charged == 2900
-    assert state.credits_refunded is None
-    assert state.error_message is None
-    assert state.raw == README_COMPLETED
-    (sent,) = fake.requests
-    assert (sent.method, sent.path) == ("GET", "/v1/tasks/123")
 
 
 async def test_pending_then_processing_then_completed(
@@ -231,28 +197,6 @@ async def test_a_refused_submit_maps_to_its_error_and_is_sent_once(
     assert len(fake.posts()) == 1
     assert sleeps.calls == []
     assert fake.tasks == {}
-
-
-async def test_a_short_account_gets_insufficient_credits_and_no_task(
-    session: aiohttp.ClientSession, sleeps: SleepRecorder
-) -> None:
-    async with FakeSeed2(keys={KEY: 2899}) as fake:
-        client = make_client(Seed2Client, session, fake, sleeps)
-        request = Seed2Request.parse(CAT)
-        assert client.estimate_cost(request).credits == 2900
-        with pytest.raises(errors.InsufficientCreditsError) as caught:
-            await client.submit(request, KEY, "job-1")
-
-    # The fake answers HTTP 200 with a non-zero code and a message about the balance.
-    assert caught.value.status == 200
-    assert caught.value.code is not None
-    assert caught.value.code != "0"
-    assert "top up" in caught.value.advice.lower()
-    assert len(fake.posts()) == 1
-    assert sleeps.calls == []
-    assert fake.tasks == {}
-    assert fake.credits[KEY] == 2899
-    assert fake.total_charged() == 0
 
 
 async def test_an_unknown_task_is_not_found(

@@ -19,8 +19,9 @@ from bot.models import SeedanceApiRequest
 from bot.providers import SeedanceApiClient, TaskStatus, errors
 from tests.fakes.base import Fault
 from tests.fakes.seedanceapi import FakeSeedanceApi
+from tests.models.documented import WIRE_DEFAULTS
 from tests.providers.conftest import FAST_RETRY, SleepRecorder, make_client
-from tests.seed_examples import GUIDE_COMPLETED, GUIDE_EXAMPLES, GUIDE_SUBMIT_RESPONSE
+from tests.seed_examples import GUIDE_COMPLETED, GUIDE_EXAMPLES
 
 KEY = "sk_live_testkey_0001"
 
@@ -28,13 +29,7 @@ KEY = "sk_live_testkey_0001"
 # (Its example requests and responses are in tests/seed_examples.py.)
 
 #: Defaults from the guide's parameter table ("aspect_ratio ... No 1:1", "duration ... No 8", ...).
-GUIDE_DEFAULTS: dict[str, Any] = {
-    "aspect_ratio": "1:1",
-    "resolution": "720p",
-    "duration": "8",
-    "generate_audio": False,
-    "fixed_lens": False,
-}
+GUIDE_DEFAULTS = WIRE_DEFAULTS[SeedanceApiRequest]
 
 #: The task id of the guide's generate response and completed response.
 GUIDE_TASK_ID = "seed15abc123def456pro"
@@ -134,41 +129,7 @@ async def test_a_bare_prompt_is_sent_with_the_guide_defaults(
     assert fake.total_charged() == 28  # 720p, 8 s, no audio
 
 
-async def test_the_guide_submit_answer_gives_its_task_id(
-    session: aiohttp.ClientSession, sleeps: SleepRecorder
-) -> None:
-    async with FakeSeedanceApi() as fake:
-        fake.inject(Fault("respond", status=200, body=GUIDE_SUBMIT_RESPONSE, method="POST"))
-        client = make_client(SeedanceApiClient, session, fake, sleeps)
-        request = SeedanceApiRequest.parse(GUIDE_EXAMPLES["first-generation"])
-        submission = await client.submit(request, KEY, "job-1")
-
-    assert submission.task_id == GUIDE_TASK_ID
-    assert submission.status is TaskStatus.RUNNING
-    assert submission.raw == GUIDE_SUBMIT_RESPONSE
-
-
 # -- status ------------------------------------------------------------------------------------
-
-
-async def test_the_guide_completed_response_parses_field_for_field(
-    session: aiohttp.ClientSession, sleeps: SleepRecorder
-) -> None:
-    async with FakeSeedanceApi() as fake:
-        fake.inject(Fault("respond", status=200, body=GUIDE_COMPLETED, method="GET"))
-        client = make_client(SeedanceApiClient, session, fake, sleeps)
-        state = await client.status(GUIDE_TASK_ID, KEY)
-
-    assert state.status is TaskStatus.SUCCEEDED
-    assert state.task_id == GUIDE_TASK_ID
-    assert state.video_url == "https://cdn.example.com/videos/seed15abc123def456pro.mp4"
-    assert state.media_urls == ("https://cdn.example.com/videos/seed15abc123def456pro.mp4",)
-    assert state.credits_charged == 28
-    assert state.credits_refunded is None
-    assert state.error_message is None
-    assert state.raw == GUIDE_COMPLETED
-    (sent,) = fake.requests
-    assert (sent.method, sent.path, sent.query) == ("GET", "/v1/status", {"task_id": GUIDE_TASK_ID})
 
 
 async def test_the_video_is_the_first_url_of_the_response_list(
@@ -553,26 +514,6 @@ async def test_estimate_matches_the_guide_and_what_is_charged(
     assert fake.charges[KEY] == [estimate.credits]
 
 
-async def test_too_few_credits_is_insufficient_credits_and_charges_nothing(
-    session: aiohttp.ClientSession, sleeps: SleepRecorder
-) -> None:
-    request = SeedanceApiRequest.parse(GUIDE_EXAMPLES["first-generation"])  # 28 credits
-    async with FakeSeedanceApi(keys={KEY: 27}) as fake:
-        client = make_client(SeedanceApiClient, session, fake, sleeps)
-        assert client.estimate_cost(request).credits > fake.credits[KEY]
-        with pytest.raises(errors.InsufficientCreditsError) as caught:
-            await client.submit(request, KEY, "job-1")
-
-    assert caught.value.code == "INSUFFICIENT_CREDITS"
-    assert caught.value.status == 402
-    assert "top up" in caught.value.advice.lower()
-    assert fake.credits[KEY] == 27
-    assert fake.total_charged() == 0
-    assert fake.tasks == {}
-    assert len(fake.posts()) == 1
-    assert sleeps.calls == []
-
-
 @pytest.mark.parametrize(
     ("resolution", "duration", "audio", "text"),
     [("480p", "12", False, "19 credits ($0.095)"), ("720p", "8", False, "28 credits ($0.14)")],
@@ -585,3 +526,30 @@ def test_price_is_shown_without_rounding_away_half_cents(
         {"prompt": "x", "resolution": resolution, "duration": duration, "generate_audio": audio}
     )
     assert str(client.estimate_cost(request)) == text
+
+
+# -- callback_url ------------------------------------------------------------------------------
+
+
+async def test_submit_sends_a_callback_url_only_when_given(
+    session: aiohttp.ClientSession, sleeps: SleepRecorder
+) -> None:
+    async with FakeSeedanceApi() as fake:
+        client = make_client(SeedanceApiClient, session, fake, sleeps)
+        request = SeedanceApiRequest.parse({"prompt": "a fox"})
+        await client.submit(request, KEY, "job-1")
+        url = "https://bot.example.com/callbacks/seedanceapi/abc"
+        await client.submit(request, KEY, "job-2", callback_url=url)
+    first, second = fake.posts()
+    assert "callback_url" not in first.body
+    assert second.body == {**first.body, "callback_url": url}
+
+
+def test_only_seedanceapi_takes_a_callback_url_and_its_description_says_so() -> None:
+    from bot.providers.registry import CLIENT_CLASSES, DESCRIPTIONS
+
+    for provider, description in DESCRIPTIONS.items():
+        field = CLIENT_CLASSES[provider].callback_field
+        assert (field is not None) is description.accepts_callbacks, provider
+    assert SeedanceApiClient.callback_field == "callback_url"
+    assert "callback_url" in SeedanceApiRequest.model_fields

@@ -102,17 +102,6 @@ async def test_recent_jobs_of_a_user_newest_first(jobs: JobStore) -> None:
     assert [job.id for job in recent] == [ids[3], ids[2]]
 
 
-async def test_generation_times_are_kept_per_endpoint_and_size(jobs: JobStore) -> None:
-    await jobs.save_generation_time("seedance2", "720p-5s", 3, 95.0)
-    await jobs.save_generation_time("seedance2", "720p-5s", 4, 100.0)
-    await jobs.save_generation_time("seed2", "16:9-5s", 1, 60.0)
-
-    assert await jobs.generation_times() == {
-        ("seedance2", "720p-5s"): (4, 100.0),
-        ("seed2", "16:9-5s"): (1, 60.0),
-    }
-
-
 async def test_guild_settings_default_until_changed(database: Database) -> None:
     settings = await GuildSettingsStore(database).get(123)
     assert settings.max_running_per_user is None

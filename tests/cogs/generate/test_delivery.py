@@ -7,8 +7,6 @@ spec); result files come from a local aiohttp server on 127.0.0.1 serving files 
 from __future__ import annotations
 
 import asyncio
-import heapq
-import itertools
 import tempfile
 import time
 from collections.abc import AsyncIterator, Callable
@@ -35,6 +33,8 @@ from cogs.generate._threads import (
     open_thread,
     thread_name,
 )
+from tests.clock import ManualClock, settle
+from tests.cogs.bots import settled
 from tests.discord import fixtures as discord_fixtures
 from tests.discord.fake import FakeDiscord
 from tests.discord.fixtures import MakeSeedanceBot
@@ -65,40 +65,6 @@ def make_job(**changes: Any) -> Job:
         credits_charged=30,
     )
     return replace(job, **changes)
-
-
-# -- a clock the test moves by hand -----------------------------------------------------------
-
-
-class ManualClock:
-    """``clock()`` and ``sleep()`` for :class:`CardThrottle`; time moves only in ``advance``."""
-
-    def __init__(self) -> None:
-        self.now = 0.0
-        self._sleepers: list[tuple[float, int, asyncio.Future[None]]] = []
-        self._order = itertools.count()
-
-    def __call__(self) -> float:
-        return self.now
-
-    async def sleep(self, seconds: float) -> None:
-        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        heapq.heappush(self._sleepers, (self.now + seconds, next(self._order), future))
-        await future
-
-    async def advance(self, seconds: float) -> None:
-        self.now += seconds
-        while self._sleepers and self._sleepers[0][0] <= self.now:
-            _, _, future = heapq.heappop(self._sleepers)
-            if not future.done():
-                future.set_result(None)
-        await settle()
-
-
-async def settle() -> None:
-    """Let every task that can run, run."""
-    for _ in range(20):
-        await asyncio.sleep(0)
 
 
 # -- pure parts --------------------------------------------------------------------------------
@@ -201,7 +167,7 @@ class Edits:
     fail: bool = False
 
     async def __call__(self, progress: Progress) -> None:
-        self.seen.append((self.clock.now, progress.kind, progress.elapsed))
+        self.seen.append((self.clock.now(), progress.kind, progress.elapsed))
         if self.fail:
             raise RuntimeError("Discord fell over")
 
@@ -391,10 +357,9 @@ class Scene:
 
 @pytest.fixture
 async def scene(
-    discord_fake: FakeDiscord, make_seedance_bot: MakeSeedanceBot
+    discord_fake: FakeDiscord, make_seedance_bot: MakeSeedanceBot, clock: ManualClock
 ) -> AsyncIterator[Scene]:
     bot = await make_seedance_bot()
-    clock = ManualClock()
     delivery = DiscordDelivery(
         bot, clock=clock, sleep=clock.sleep, downloader=loopback_downloader(bot.settings)
     )
@@ -1028,10 +993,11 @@ async def test_a_result_whose_second_message_fails_once_arrives_whole_after_the_
     )  # fmt: skip
     await engine.start()
     try:
-        stored = await until_delivered(bot, created.id)
+        stored = await settled(bot, created.id, JobState.DELIVERED)
     finally:
         await engine.stop()
 
+    assert stored.delivery_state is DeliveryState.DELIVERED
     assert stored.delivery_attempts == 2
     assert [r.status for r in fake.requests_to("POST", MESSAGES)] == [200, 503, 200]
     names = names_posted(scene, thread_id)
@@ -1039,15 +1005,3 @@ async def test_a_result_whose_second_message_fails_once_arrives_whole_after_the_
     assert len(results_posted(scene, thread_id, created.id)) == 1
     assert [media.files[f"img{i}.png"].requests for i in range(12)] == [1] * 10 + [2, 2]
     assert_bot_token_only(fake)
-
-
-async def until_delivered(bot: SeedanceBot, job_id: int, within: float = 10.0) -> Job:
-    deadline = time.monotonic() + within
-    while True:
-        job = await bot.jobs.get(job_id)
-        assert job is not None
-        if job.state is JobState.DELIVERED or time.monotonic() > deadline:
-            assert job.state is JobState.DELIVERED, job
-            assert job.delivery_state is DeliveryState.DELIVERED
-            return job
-        await asyncio.sleep(0.01)

@@ -12,21 +12,31 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from dataclasses import replace
 from typing import Any
 from urllib.parse import urlsplit
 
-import aiohttp
 import discord
 import pytest
 from discord import app_commands
 
 from bot.app import SeedanceBot
-from bot.jobs import EngineConfig, PollPlan
 from bot.models import InvalidParameters, Problem, Provider
-from bot.providers import RetryPolicy, build_clients
 from bot.storage import Job, JobState
+from tests.cogs.bots import (
+    EPHEMERAL,
+    FAST,
+    Start,
+    bots_on,
+    buttons,
+    ephemeral_texts,
+    image,
+    prompt_form_submit,
+    settled,
+    video,
+)
+from tests.cogs.bots import member as alice
 from tests.discord.cdn import CdnFakeDiscord, assert_discord_was_satisfied
 from tests.discord.fixtures import UNREACHABLE_URL, MakeSeedanceBot
 from tests.discord.harness import dispatch
@@ -34,14 +44,11 @@ from tests.discord.payloads import (
     MEMBER_PERMISSIONS,
     Payload,
     component_interaction,
-    modal_submit_interaction,
-    slash_command_interaction,
 )
 from tests.fakes.base import Fault
 from tests.fakes.seed2 import FakeSeed2
 from tests.fakes.seedance2ai import FakeSeedance2AI
 
-EPHEMERAL = 64
 KEY = "sk_live_generate_more_alice_01"
 BOB_KEY = "sk_live_generate_more_bob_0002"
 SEED2_KEY = "sk-s2-generate-more-alice-01"
@@ -49,10 +56,6 @@ SEEDANCEAPI_KEY = "sk-generate-more-alice-000001"
 PROMPT = "A paper boat drifting down a rain gutter at dusk, close tracking shot"
 PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4
 MP4 = b"\x00\x00\x00\x18ftypmp42" + bytes(range(64))
-FAST = EngineConfig(
-    plan=PollPlan(first_fraction=0.0, interval=0.05, core_interval=0.05, tail_interval=0.05),
-    delivery_retry_delay=0.05,
-)
 
 
 # -- the world ---------------------------------------------------------------------------------
@@ -80,60 +83,19 @@ async def seed2() -> AsyncIterator[FakeSeed2]:
         yield fake
 
 
-Start = Callable[[], Any]
-
-
 @pytest.fixture
 async def start(
     make_seedance_bot: MakeSeedanceBot, seedance2ai: FakeSeedance2AI, seed2: FakeSeed2
 ) -> AsyncIterator[Start]:
     """``await start()``: a logged-in bot (a second call is a restart on the same database);
     ``await start(config)`` with another engine configuration."""
-    async with aiohttp.ClientSession() as session:
-        urls = {
-            Provider.SEEDANCE2AI: seedance2ai.base_url,
-            Provider.SEED2: seed2.base_url,
-            Provider.SEEDANCEAPI: UNREACHABLE_URL,
-        }
-        fast = RetryPolicy(max_attempts=2, base_delay=0.01, max_delay=0.02)
-
-        made: list[SeedanceBot] = []
-
-        async def make(config: EngineConfig = FAST) -> SeedanceBot:
-            clients = build_clients(session, urls, timeout=5.0, retry=fast)
-            made.append(await make_seedance_bot(clients=clients, engine_config=config))
-            return made[-1]
-
-        yield make
-        # Before the session closes: a running engine would still use it.
-        for bot in made:
-            if not bot.is_closed():
-                await bot.close()
-
-
-def alice(fake: CdnFakeDiscord) -> int:
-    return int(fake.member_user["id"])
-
-
-def video(fake: CdnFakeDiscord, user: Payload | None = None, **options: Any) -> Payload:
-    return slash_command_interaction(
-        "video", options=options, channel=fake.text_channel, user=user or fake.member_user
-    )
-
-
-def image(fake: CdnFakeDiscord, user: Payload | None = None, **options: Any) -> Payload:
-    return slash_command_interaction(
-        "image", options=options, channel=fake.text_channel, user=user or fake.member_user
-    )
-
-
-def buttons(message: Payload) -> dict[str, str]:
-    return {
-        c["label"]: c["custom_id"]
-        for row in message.get("components", [])
-        for c in row.get("components", [])
-        if c.get("custom_id")
+    urls = {
+        Provider.SEEDANCE2AI: seedance2ai.base_url,
+        Provider.SEED2: seed2.base_url,
+        Provider.SEEDANCEAPI: UNREACHABLE_URL,
     }
+    async with bots_on(make_seedance_bot, urls) as start:
+        yield start
 
 
 def click(
@@ -155,21 +117,6 @@ def click(
     return payload
 
 
-def ephemeral_answers(fake: CdnFakeDiscord, interaction: Payload) -> list[str]:
-    """Everything the member alone saw in answer to ``interaction``: callbacks and follow-ups."""
-    texts = [
-        str(c.data.get("content"))
-        for c in fake.callbacks_for(interaction)
-        if c.type == 4 and c.data and c.data.get("flags", 0) & EPHEMERAL
-    ]
-    record = fake.world.interactions[interaction["token"]]
-    for message_id in record.message_ids:
-        message = fake.world.messages.get(message_id)
-        if message is not None and message["flags"] & EPHEMERAL:
-            texts.append(message["content"])
-    return list(dict.fromkeys(texts))
-
-
 async def jobs_of(bot: SeedanceBot, user_id: int) -> list[Job]:
     """The member's jobs, oldest first."""
     return list(reversed(await bot.jobs.recent_for_user(user_id)))
@@ -185,16 +132,6 @@ async def delivered_post(fake: CdnFakeDiscord, channel_id: str, within: float = 
         )
 
     return await fake.wait_for(post, within=within)
-
-
-async def settled(bot: SeedanceBot, job_id: int, *states: JobState) -> Job:
-    """Wait until job ``job_id`` is in one of ``states``."""
-    for _ in range(500):
-        job = await bot.jobs.get(job_id)
-        if job is not None and job.state in states:
-            return job
-        await asyncio.sleep(0.01)
-    raise AssertionError(f"job {job_id} never reached {states}: {job}")
 
 
 def path_of(url: str) -> str:
@@ -224,16 +161,7 @@ async def test_no_prompt_opens_a_form_whose_parts_make_one_long_prompt(
 
     # Three parts, each within a text input's 4,000, together over an option's 6,000.
     parts = ["Scene one. " * 360, "Scene two, the bridge. " * 150, "Ending.", "", ""]
-    rows = [
-        {"type": 1, "components": [{"type": 4, "custom_id": c["custom_id"], "value": text}]}
-        for c, text in zip(inputs, parts, strict=True)
-    ]
-    submit = modal_submit_interaction(
-        shown.data["custom_id"],
-        components=rows,
-        channel=discord_fake.text_channel,
-        user=discord_fake.member_user,
-    )
+    submit = prompt_form_submit(discord_fake, shown.data, parts)
     await dispatch(bot, submit)
 
     prompt = "".join(parts)
@@ -291,7 +219,7 @@ async def test_a_prompt_file_that_is_not_utf8_text_is_refused_without_a_job(
 
     await dispatch(bot, ask)
 
-    [answer] = ephemeral_answers(discord_fake, ask)
+    [answer] = ephemeral_texts(discord_fake, ask)
     assert said in answer
     assert "`prompt_file`" in answer
     assert await bot.jobs.recent_for_user(alice(discord_fake)) == []
@@ -315,7 +243,7 @@ async def test_a_prompt_file_over_the_models_limit_is_refused_naming_prompt(
 
     await dispatch(bot, ask)
 
-    [answer] = ephemeral_answers(discord_fake, ask)
+    [answer] = ephemeral_texts(discord_fake, ask)
     assert "`prompt`" in answer
     assert "2000" in answer
     assert "Nothing was sent" in answer
@@ -544,7 +472,7 @@ async def test_a_queued_job_whose_card_was_deleted_fails_privately_and_is_never_
     await asyncio.sleep(0.3)
     assert len(seedance2ai.posts()) == 1  # the first job's only
     # Told privately, naming the input; nothing about it in public.
-    [told] = [t for t in ephemeral_answers(discord_fake, ask) if "frame.png" in t]
+    [told] = [t for t in ephemeral_texts(discord_fake, ask) if "frame.png" in t]
     assert f"job #{second.id} could not be started" in told.lower()
     assert "the start frame `frame.png`" in told
     assert "deleted" in told
@@ -590,7 +518,7 @@ async def test_an_input_whose_card_was_deleted_is_refused_privately_before_anyth
     press = click(discord_fake, post, button)
     await dispatch(bot, press)
 
-    [answer] = ephemeral_answers(discord_fake, press)
+    [answer] = ephemeral_texts(discord_fake, press)
     # Named as the member knows it: what it was for (seed2 lists it among its images) and its file.
     assert ("the start frame `frame.png`" if button == "Re-roll" else "the image `frame.png`") in (
         answer
@@ -793,7 +721,7 @@ async def test_delete_is_for_the_requester_and_members_who_manage_messages(
     delete = click(discord_fake, post, "Delete", user=user, permissions=permissions)
     await dispatch(bot, delete)
 
-    [answer] = ephemeral_answers(discord_fake, delete)
+    [answer] = ephemeral_texts(discord_fake, delete)
     deletes = discord_fake.requests_to(
         "DELETE", f"/channels/{post['channel_id']}/messages/{post['id']}"
     )
@@ -840,7 +768,7 @@ async def test_re_roll_by_a_member_without_a_key_asks_them_to_link_one(
     reroll = click(discord_fake, post, "Re-roll", user=bob)
     await dispatch(bot, reroll)
 
-    [answer] = ephemeral_answers(discord_fake, reroll)
+    [answer] = ephemeral_texts(discord_fake, reroll)
     assert "seedance2ai API key" in answer
     assert "key:link:seedance2ai" in str(discord_fake.callbacks_for(reroll)[0].data)
     assert await bot.jobs.recent_for_user(int(bob["id"])) == []
@@ -849,17 +777,24 @@ async def test_re_roll_by_a_member_without_a_key_asks_them_to_link_one(
     assert len(seedance2ai.posts()) == 1
 
 
+async def uncertain_seed2_job(
+    bot: SeedanceBot, fake: CdnFakeDiscord, seed2: FakeSeed2
+) -> tuple[Job, Payload]:
+    """Alice's /video on seed2 whose connection drops after seed2 took it: did it? seed2 has no
+    idempotency keys, so the job is uncertain. The job, and the post that says so."""
+    await bot.keys.link(alice(fake), "seed2", SEED2_KEY)
+    seed2.inject(Fault("drop_after", method="POST"))
+    await dispatch(bot, video(fake, prompt=PROMPT, model="seed2-fast"))
+    [job] = await bot.jobs.recent_for_user(alice(fake))
+    uncertain = await settled(bot, job.id, JobState.UNCERTAIN)
+    return uncertain, await delivered_post(fake, str(job.destination.thread_id))
+
+
 async def test_send_again_requeues_an_uncertain_job_for_its_owner_only(
     discord_fake: CdnFakeDiscord, start: Start, seed2: FakeSeed2
 ) -> None:
     bot = await start()
-    await bot.keys.link(alice(discord_fake), "seed2", SEED2_KEY)
-    # The connection drops after seed2 took the job: did it? seed2 has no idempotency keys.
-    seed2.inject(Fault("drop_after", method="POST"))
-    await dispatch(bot, video(discord_fake, prompt=PROMPT, model="seed2-fast"))
-    [job] = await bot.jobs.recent_for_user(alice(discord_fake))
-    uncertain = await settled(bot, job.id, JobState.UNCERTAIN)
-    post = await delivered_post(discord_fake, str(job.destination.thread_id))
+    uncertain, post = await uncertain_seed2_job(bot, discord_fake, seed2)
     assert set(buttons(post)) == {"Send again", "Details"}
     assert len(seed2.posts()) == 1
     bob = discord_fake.add_user("bob")
@@ -867,23 +802,23 @@ async def test_send_again_requeues_an_uncertain_job_for_its_owner_only(
     stranger = click(discord_fake, post, "Send again", user=bob)
     await dispatch(bot, stranger)
 
-    assert ephemeral_answers(discord_fake, stranger) == [
+    assert ephemeral_texts(discord_fake, stranger) == [
         "Only the member who asked for this job can send it again."
     ]
-    assert (await settled(bot, job.id, JobState.UNCERTAIN)).idempotency_key == (
+    assert (await settled(bot, uncertain.id, JobState.UNCERTAIN)).idempotency_key == (
         uncertain.idempotency_key
     )
 
     owner = click(discord_fake, post, "Send again")
     await dispatch(bot, owner)
 
-    [answer] = ephemeral_answers(discord_fake, owner)
+    [answer] = ephemeral_texts(discord_fake, owner)
     assert "queued again" in answer
     assert "charged for both" in answer
-    again = await bot.jobs.get(job.id)
+    again = await bot.jobs.get(uncertain.id)
     assert again is not None
     assert again.idempotency_key != uncertain.idempotency_key
-    done = await settled(bot, job.id, JobState.SUCCEEDED, JobState.DELIVERED)
+    done = await settled(bot, uncertain.id, JobState.SUCCEEDED, JobState.DELIVERED)
     assert done.remote_task_id is not None
     assert len(seed2.posts()) == 2
 
@@ -892,19 +827,14 @@ async def test_a_button_that_fails_answers_the_member_like_a_command_would(
     discord_fake: CdnFakeDiscord, start: Start, seed2: FakeSeed2
 ) -> None:
     bot = await start()
-    await bot.keys.link(alice(discord_fake), "seed2", SEED2_KEY)
-    seed2.inject(Fault("drop_after", method="POST"))
-    await dispatch(bot, video(discord_fake, prompt=PROMPT, model="seed2-fast"))
-    [job] = await bot.jobs.recent_for_user(alice(discord_fake))
-    await settled(bot, job.id, JobState.UNCERTAIN)
-    post = await delivered_post(discord_fake, str(job.destination.thread_id))
+    job, post = await uncertain_seed2_job(bot, discord_fake, seed2)
     await bot.keys.unlink(alice(discord_fake), "seed2")
     await bot.engine.refresh_key(alice(discord_fake), "seed2")
 
     again = click(discord_fake, post, "Send again")
     await dispatch(bot, again)  # fails the test if discord.py only logged an exception
 
-    [answer] = ephemeral_answers(discord_fake, again)
+    [answer] = ephemeral_texts(discord_fake, again)
     assert "no API key linked for seed2" in answer
     assert "/key link" in answer
     assert (await settled(bot, job.id, JobState.UNCERTAIN)).id == job.id
@@ -939,7 +869,7 @@ async def test_an_unexpected_error_shows_a_reference_that_is_in_the_log(
     with caplog.at_level(logging.ERROR, logger="cogs"):
         await dispatch(bot, ask)
 
-    [answer] = ephemeral_answers(discord_fake, ask)
+    [answer] = ephemeral_texts(discord_fake, ask)
     match = REFERENCE.search(answer)
     assert match is not None, answer
     assert "the database melted" not in answer  # no internals shown
@@ -977,7 +907,7 @@ async def test_invalid_parameters_after_the_deferral_still_reach_the_member_priv
     [problem] = [f for f in follow_ups if "`duration`" in str(f.get("content"))]
     assert problem["flags"] & EPHEMERAL
     assert "Allowed: 5, 10." in problem["content"]
-    assert ephemeral_answers(discord_fake, ask) == [problem["content"]]
+    assert ephemeral_texts(discord_fake, ask) == [problem["content"]]
     # The public card was removed, so nothing about the refused job stays in the channel.
     deleted = [r for r in discord_fake.requests if r.method == "DELETE" and "@original" in r.path]
     assert len(deleted) == 1

@@ -8,34 +8,25 @@ from __future__ import annotations
 
 import asyncio
 import sys
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from dataclasses import replace
 from typing import Any
 
-import aiohttp
 import pytest
 
 from bot import app as app_module
-from bot.app import SeedanceBot
-from bot.jobs import KEY_REJECTED, EngineConfig, PollPlan
-from bot.models import Provider
-from bot.providers import RetryPolicy, build_clients
+from bot.jobs import KEY_REJECTED
 from bot.storage import Job, JobState
+from tests.cogs.bots import EPHEMERAL, FAST, Start, command, member, prompt_form_submit, settled
 from tests.discord.fake import FakeDiscord
 from tests.discord.fixtures import MakeSeedanceBot, seedance_settings
 from tests.discord.harness import dispatch
-from tests.discord.payloads import Payload, modal_submit_interaction, slash_command_interaction
+from tests.discord.payloads import Payload
 from tests.fakes.seedance2ai import FakeSeedance2AI
 from tests.jobs.crash import kill
 
-EPHEMERAL = 64
 KEY = "sk_live_member_limits_key_0001"
 PROMPT = "A red kite over a windy beach at noon, wide shot, the string taut"
-FAST = EngineConfig(
-    plan=PollPlan(first_fraction=0.0, interval=0.05, core_interval=0.05, tail_interval=0.05),
-    delivery_retry_delay=0.05,
-)
-Start = Callable[..., Any]
 
 
 @pytest.fixture
@@ -43,41 +34,6 @@ async def provider() -> AsyncIterator[FakeSeedance2AI]:
     async with FakeSeedance2AI(keys={KEY: 100_000}) as fake:
         fake.serve_media_bytes = 16 * 1024
         yield fake
-
-
-@pytest.fixture
-async def start(
-    make_seedance_bot: MakeSeedanceBot, provider: FakeSeedance2AI
-) -> AsyncIterator[Start]:
-    """``await start(config)``: a logged-in bot (a second call is a restart on the same file)."""
-    async with aiohttp.ClientSession() as session:
-        urls = {p: provider.base_url for p in Provider}
-        fast = RetryPolicy(max_attempts=2, base_delay=0.01, max_delay=0.02)
-        made: list[SeedanceBot] = []
-
-        async def make(config: EngineConfig = FAST) -> SeedanceBot:
-            clients = build_clients(session, urls, timeout=5.0, retry=fast)
-            made.append(await make_seedance_bot(clients=clients, engine_config=config))
-            return made[-1]
-
-        yield make
-        for bot in made:
-            if not bot.is_closed():
-                await bot.close()
-
-
-def member(fake: FakeDiscord) -> int:
-    return int(fake.member_user["id"])
-
-
-def command(fake: FakeDiscord, name: str, subcommand: str | None = None, **options: Any) -> Payload:
-    return slash_command_interaction(
-        name,
-        options=options,
-        subcommand=subcommand,
-        channel=fake.text_channel,
-        user=fake.member_user,
-    )
 
 
 def private_answer(fake: FakeDiscord, interaction: Payload) -> str:
@@ -90,16 +46,6 @@ def private_answer(fake: FakeDiscord, interaction: Payload) -> str:
             texts.append(message["content"])
     assert len(texts) == 1, texts
     return texts[0]
-
-
-async def settled(bot: SeedanceBot, job_id: int, *states: JobState) -> Job:
-    job = None
-    for _ in range(1000):
-        job = await bot.jobs.get(job_id)
-        if job is not None and job.state in states:
-            return job
-        await asyncio.sleep(0.01)
-    raise AssertionError(f"job {job_id} never reached {states}: {job}")
 
 
 def visible_messages(fake: FakeDiscord) -> list[Payload]:
@@ -217,18 +163,8 @@ async def test_a_mistake_typed_into_the_long_prompt_form_is_answered_privately(
     [shown] = discord_fake.callbacks_for(ask)
     assert shown.type == 9
     assert shown.data is not None
-    inputs = [c for row in shown.data["components"] for c in row["components"]]
     parts = [text[:4000], text[4000:8000], text[8000:12000], text[12000:16000], ""]
-    rows = [
-        {"type": 1, "components": [{"type": 4, "custom_id": c["custom_id"], "value": part}]}
-        for c, part in zip(inputs, parts, strict=True)
-    ]
-    submit = modal_submit_interaction(
-        shown.data["custom_id"],
-        components=rows,
-        channel=discord_fake.text_channel,
-        user=discord_fake.member_user,
-    )
+    submit = prompt_form_submit(discord_fake, shown.data, parts)
 
     await dispatch(bot, submit)
 

@@ -34,8 +34,8 @@ def problems(choice_key: str, inputs: Inputs) -> dict[str, str]:
 
 def test_every_parameter_of_every_endpoint_is_reachable_from_an_option() -> None:
     # Filled by the bot itself: the mode/type it infers, the model a choice fixes, the media lists
-    # it builds from attachments and URLs. callback_url needs a public HTTP endpoint of the bot's
-    # own and is deliberately not offered to members.
+    # it builds from attachments and URLs. callback_url is the engine's to set (a URL of the
+    # bot's own per job, with PUBLIC_URL) and is deliberately not offered to members.
     derived = {"mode", "type", "model", "media_urls", "image_urls", "image_files", "video_files",
                "audio_files", "image_url", "end_image_url", "callback_url"}  # fmt: skip
     for endpoint in ENDPOINTS:

@@ -11,35 +11,35 @@
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from dataclasses import replace
 from typing import Any
 
-import aiohttp
 import pytest
 
-from bot.app import SeedanceBot
-from bot.jobs import EngineConfig, PollPlan, Progress, ProgressKind
+from bot.jobs import Progress, ProgressKind
 from bot.models import Provider
-from bot.providers import RetryPolicy, build_clients
 from bot.storage import Destination, Job, JobState
 from cogs.generate._card import status_embed
+from tests.cogs.bots import (
+    EPHEMERAL,
+    Start,
+    bots_on,
+    buttons,
+    ephemeral_texts,
+    member,
+    settled,
+    video,
+)
 from tests.discord.fake import FakeDiscord
 from tests.discord.fixtures import UNREACHABLE_URL, MakeSeedanceBot
 from tests.discord.harness import dispatch
-from tests.discord.payloads import Payload, component_interaction, slash_command_interaction
+from tests.discord.payloads import Payload, component_interaction
 from tests.fakes.base import Fault
 from tests.fakes.seed2 import FakeSeed2
 
-EPHEMERAL = 64
 SEED2_KEY = "sk-s2-members-money-alice-01"
 PROMPT = "A lighthouse keeper climbing a spiral staircase in a storm, handheld camera"
-FAST = EngineConfig(
-    plan=PollPlan(first_fraction=0.0, interval=0.05, core_interval=0.05, tail_interval=0.05),
-    delivery_retry_delay=0.05,
-)
-Start = Callable[..., Any]
 
 
 @pytest.fixture
@@ -51,57 +51,13 @@ async def seed2() -> AsyncIterator[FakeSeed2]:
 
 @pytest.fixture
 async def start(make_seedance_bot: MakeSeedanceBot, seed2: FakeSeed2) -> AsyncIterator[Start]:
-    async with aiohttp.ClientSession() as session:
-        urls = {
-            Provider.SEED2: seed2.base_url,
-            Provider.SEEDANCE2AI: UNREACHABLE_URL,
-            Provider.SEEDANCEAPI: UNREACHABLE_URL,
-        }
-        fast = RetryPolicy(max_attempts=2, base_delay=0.01, max_delay=0.02)
-        made: list[SeedanceBot] = []
-
-        async def make() -> SeedanceBot:
-            clients = build_clients(session, urls, timeout=5.0, retry=fast)
-            made.append(await make_seedance_bot(clients=clients, engine_config=FAST))
-            return made[-1]
-
-        yield make
-        for bot in made:
-            if not bot.is_closed():
-                await bot.close()
-
-
-def member(fake: FakeDiscord) -> int:
-    return int(fake.member_user["id"])
-
-
-def video(fake: FakeDiscord, **options: Any) -> Payload:
-    return slash_command_interaction(
-        "video", options=options, channel=fake.text_channel, user=fake.member_user
-    )
-
-
-def buttons(message: Payload) -> dict[str, str]:
-    return {
-        c["label"]: c["custom_id"]
-        for row in message.get("components", [])
-        for c in row.get("components", [])
-        if c.get("custom_id")
+    urls = {
+        Provider.SEED2: seed2.base_url,
+        Provider.SEEDANCE2AI: UNREACHABLE_URL,
+        Provider.SEEDANCEAPI: UNREACHABLE_URL,
     }
-
-
-def ephemeral_texts(fake: FakeDiscord, interaction: Payload) -> list[str]:
-    texts = [
-        str(c.data.get("content"))
-        for c in fake.callbacks_for(interaction)
-        if c.type == 4 and c.data and c.data.get("flags", 0) & EPHEMERAL
-    ]
-    record = fake.world.interactions[interaction["token"]]
-    for message_id in record.message_ids:
-        message = fake.world.messages.get(message_id)
-        if message is not None and message["flags"] & EPHEMERAL:
-            texts.append(message["content"])
-    return list(dict.fromkeys(texts))
+    async with bots_on(make_seedance_bot, urls) as start:
+        yield start
 
 
 def public_texts(fake: FakeDiscord, *channels: Any) -> str:
@@ -112,17 +68,6 @@ def public_texts(fake: FakeDiscord, *channels: Any) -> str:
         for m in fake.messages_in(channel)
         if not m.get("flags", 0) & EPHEMERAL
     )
-
-
-async def settled(bot: SeedanceBot, job_id: int, *states: JobState) -> Job:
-    """Wait (at most 10 s) until job ``job_id`` is in one of ``states``."""
-    job = None
-    for _ in range(1000):
-        job = await bot.jobs.get(job_id)
-        if job is not None and job.state in states:
-            return job
-        await asyncio.sleep(0.01)
-    raise AssertionError(f"job {job_id} never reached {states}: {job}")
 
 
 async def result_post(fake: FakeDiscord, channel_id: str, within: float = 10.0) -> Payload:

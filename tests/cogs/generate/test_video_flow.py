@@ -6,24 +6,16 @@ fake Discord answering every request (and checking each body against Discord's s
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
-from typing import Any
 
-import aiohttp
 import discord
 import pytest
 
-from bot.app import SeedanceBot
-from bot.jobs import EngineConfig, PollPlan
-from bot.models import Provider
-from bot.providers import RetryPolicy, build_clients
 from bot.storage import JobState
+from tests.cogs.bots import Start, buttons, settled, video
 from tests.discord.fake import FakeDiscord
-from tests.discord.fixtures import MakeSeedanceBot
 from tests.discord.harness import dispatch
 from tests.discord.payloads import (
-    Payload,
     autocomplete_interaction,
     component_interaction,
     slash_command_interaction,
@@ -32,11 +24,6 @@ from tests.fakes.seedance2ai import FakeSeedance2AI
 
 KEY = "sk_live_video_flow_key_000111"
 PROMPT = "A glass train crossing a snowy mountain bridge at dawn, drone shot"
-#: Polls as fast as the test allows: the fake finishes a task on its second poll.
-FAST = EngineConfig(
-    plan=PollPlan(first_fraction=0.0, interval=0.05, core_interval=0.05, tail_interval=0.05),
-    delivery_retry_delay=0.05,
-)
 
 
 @pytest.fixture
@@ -46,38 +33,8 @@ async def provider() -> AsyncIterator[FakeSeedance2AI]:
         yield fake
 
 
-@pytest.fixture
-async def start(
-    make_seedance_bot: MakeSeedanceBot, provider: FakeSeedance2AI
-) -> AsyncIterator[Any]:
-    async with aiohttp.ClientSession() as session:
-        urls = {p: provider.base_url for p in Provider}
-        fast = RetryPolicy(max_attempts=2, base_delay=0.01, max_delay=0.02)
-
-        async def make() -> SeedanceBot:
-            clients = build_clients(session, urls, timeout=5.0, retry=fast)
-            return await make_seedance_bot(clients=clients, engine_config=FAST)
-
-        yield make
-
-
-def video(fake: FakeDiscord, channel: Payload | None = None, **options: Any) -> Payload:
-    return slash_command_interaction(
-        "video", options=options, channel=channel or fake.text_channel, user=fake.member_user
-    )
-
-
-def buttons(message: Payload) -> dict[str, str]:
-    return {
-        c["label"]: c["custom_id"]
-        for row in message.get("components", [])
-        for c in row.get("components", [])
-        if c.get("custom_id")
-    }
-
-
 async def test_a_video_from_command_to_the_file_in_its_thread(
-    discord_fake: FakeDiscord, start: Any, provider: FakeSeedance2AI
+    discord_fake: FakeDiscord, start: Start, provider: FakeSeedance2AI
 ) -> None:
     bot = await start()
     member = int(discord_fake.member_user["id"])
@@ -117,15 +74,7 @@ async def test_a_video_from_command_to_the_file_in_its_thread(
     assert "123" in str(post["embeds"])  # the seed the provider reported
     assert {"Re-roll", "Extend", "Details", "Delete"} <= set(buttons(post))
 
-    async def delivered() -> bool:
-        final = await bot.jobs.get(job.id)
-        return final is not None and final.state is JobState.DELIVERED
-
-    for _ in range(200):
-        if await delivered():
-            break
-        await asyncio.sleep(0.01)
-    assert await delivered()
+    await settled(bot, job.id, JobState.DELIVERED)
     # 5. Everything after the command went through the bot token, never the interaction
     #    webhook (whose token expires after 15 minutes).
     paths = [r.path for r in discord_fake.requests]
@@ -135,7 +84,7 @@ async def test_a_video_from_command_to_the_file_in_its_thread(
 
 
 async def test_an_image_batch_of_three_is_charged_three_and_posts_three_files(
-    discord_fake: FakeDiscord, start: Any, provider: FakeSeedance2AI
+    discord_fake: FakeDiscord, start: Start, provider: FakeSeedance2AI
 ) -> None:
     """`/image model:gpt-image-2 batch_count:3`: every image paid for is delivered (8.2)."""
     bot = await start()
@@ -163,7 +112,7 @@ async def test_an_image_batch_of_three_is_charged_three_and_posts_three_files(
 
 
 async def test_an_impossible_combination_is_refused_before_any_job(
-    discord_fake: FakeDiscord, start: Any, provider: FakeSeedance2AI
+    discord_fake: FakeDiscord, start: Start, provider: FakeSeedance2AI
 ) -> None:
     bot = await start()
     member = int(discord_fake.member_user["id"])
@@ -185,7 +134,7 @@ async def test_an_impossible_combination_is_refused_before_any_job(
 
 
 async def test_no_key_for_the_model_offers_the_link_button(
-    discord_fake: FakeDiscord, start: Any, provider: FakeSeedance2AI
+    discord_fake: FakeDiscord, start: Start, provider: FakeSeedance2AI
 ) -> None:
     bot = await start()
     ask = video(discord_fake, prompt=PROMPT, model="seed2-fast")
@@ -201,7 +150,7 @@ async def test_no_key_for_the_model_offers_the_link_button(
 
 
 async def test_autocomplete_offers_only_what_the_model_accepts(
-    discord_fake: FakeDiscord, start: Any
+    discord_fake: FakeDiscord, start: Start
 ) -> None:
     bot = await start()
     standard = autocomplete_interaction(
@@ -224,7 +173,7 @@ async def test_autocomplete_offers_only_what_the_model_accepts(
 
 
 async def test_re_roll_works_after_a_restart_with_a_new_seed(
-    discord_fake: FakeDiscord, start: Any, provider: FakeSeedance2AI
+    discord_fake: FakeDiscord, start: Start, provider: FakeSeedance2AI
 ) -> None:
     bot = await start()
     member = int(discord_fake.member_user["id"])
@@ -255,7 +204,7 @@ async def test_re_roll_works_after_a_restart_with_a_new_seed(
 
 
 async def test_missing_thread_permission_is_explained_and_the_result_goes_to_the_channel(
-    discord_fake: FakeDiscord, start: Any, provider: FakeSeedance2AI
+    discord_fake: FakeDiscord, start: Start, provider: FakeSeedance2AI
 ) -> None:
     bot = await start()
     member = int(discord_fake.member_user["id"])
