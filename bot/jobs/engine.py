@@ -436,7 +436,8 @@ class JobEngine:
         assert api_key is not None
         budget = self._keyring.budget(first.provider, api_key)
         key = _key_id(first.provider, api_key)
-        demand = self._demand.expected(key, budget.window, self._running, self._chance_within(now))
+        chance = self._chance_within(now)
+        demand = self._demand.expected(key, now, budget.window, self._running, chance)
         granted, refused = ration(items, budget, now, reserve=spare_reserve(budget, demand))
         for item in refused:
             if item.step is Step.POLL:
@@ -452,12 +453,14 @@ class JobEngine:
                 self._demand.note(key, item.job.id)
                 self._launch(item.job, Step.POLL, self._steps.poll(item.job, api_key, gate))
             else:
+                self._demand.note(key, item.job.id)
                 self._ledger.place(item.job, Phase.STARTING)  # takes one of its owner's slots
                 self._launch(item.job, Step.SUBMIT, self._steps.submit(item.job, api_key, gate))
 
     def _running(self, job_id: int) -> Job | None:
-        job = self._ledger.board.job(job_id)
-        return job if job is not None and job.state is JobState.RUNNING else None
+        """The job, while it is being sent or runs at its provider (it holds a running slot)."""
+        live = self._ledger.board.get(job_id)
+        return live.job if live is not None and live.phase.holds_slot else None
 
     def _chance_within(self, now: float) -> Callable[[Job, float], float]:
         """The chance that a running job finishes within the given seconds from ``now``."""

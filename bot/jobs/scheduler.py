@@ -63,12 +63,12 @@ def poll_rank(chance: float, *, called_back: bool = False) -> tuple[int, float]:
 
 #: Likely polls per job expected to finish within a key's next window that the key's budget
 #: keeps for them (see :func:`spare_reserve`).
-LIKELY_POLLS_PER_FINISH = 2
+LIKELY_POLLS_PER_FINISH = 1
 
 
 def spare_reserve(budget: RequestBudget, demand: float) -> int:
     """Requests of ``budget``'s window that polls unlikely to find their job finished leave to
-    likely polls and submits: two for each of the key's jobs expected to finish within the
+    likely polls and submits: one for each of the key's jobs expected to finish within the
     window (``demand``), never the whole window."""
     limit = budget.effective_limit
     return max(0, min(limit - 1, math.ceil(LIKELY_POLLS_PER_FINISH * demand)))
@@ -76,10 +76,14 @@ def spare_reserve(budget: RequestBudget, demand: float) -> int:
 
 class KeyDemand:
     """The running jobs polled with each key, and how many of them are expected to finish within
-    the key's next window (what likely polls will ask of its budget)."""
+    the key's next window (what likely polls will ask of its budget), worked out at most once
+    per ``refresh`` seconds per key (it changes slowly; a busy key is asked many times a second).
+    """
 
-    def __init__(self) -> None:
+    def __init__(self, refresh: float = 1.0) -> None:
         self._jobs: dict[tuple[str, str], set[int]] = {}
+        self._known: dict[tuple[str, str], tuple[float, float]] = {}
+        self._refresh = refresh
 
     def note(self, key: tuple[str, str], job_id: int) -> None:
         """``job_id`` is polled with ``key``."""
@@ -88,15 +92,18 @@ class KeyDemand:
     def expected(
         self,
         key: tuple[str, str],
+        now: float,
         within: float,
         running: Callable[[int], Job | None],
         chance: Callable[[Job, float], float],
     ) -> float:
         """How many of the key's jobs still ``running`` (their row, or None once they are not)
-        are expected to finish within ``within`` seconds (``chance(job, within)`` each)."""
-        jobs = self._jobs.get(key)
-        if not jobs:
-            return 0.0
+        are expected to finish within ``within`` seconds of ``now`` (``chance(job, within)``
+        each)."""
+        known = self._known.get(key)
+        if known is not None and 0 <= now - known[0] < self._refresh:
+            return known[1]
+        jobs = self._jobs.get(key, set())
         total = 0.0
         for job_id in list(jobs):
             job = running(job_id)
@@ -104,8 +111,11 @@ class KeyDemand:
                 jobs.discard(job_id)
                 continue
             total += chance(job, within)
-        if not jobs:
-            del self._jobs[key]
+        if jobs:
+            self._known[key] = (now, total)
+        else:
+            self._jobs.pop(key, None)
+            self._known.pop(key, None)
         return total
 
 

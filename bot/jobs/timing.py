@@ -111,6 +111,7 @@ class Durations:
         if not logs:
             raise ValueError("a distribution needs at least one centre")
         self.samples = samples
+        spread = max(spread, 1e-3)
         low, high = logs[0] - 4 * spread, logs[-1] + 4 * spread
         step = (high - low) / (_TABLE - 1)
         self._xs = [low + i * step for i in range(_TABLE)]

@@ -63,22 +63,23 @@ def test_unlikely_polls_only_spend_what_the_likely_ones_will_not_need() -> None:
     assert [item.job.id for item in granted] == [20, 21]
 
 
-def test_two_likely_polls_are_kept_for_each_job_expected_to_finish_within_the_window() -> None:
+def test_a_likely_poll_is_kept_for_each_job_expected_to_finish_within_the_window() -> None:
     budget = RequestBudget(30, 60.0, FrozenClock())
     assert spare_reserve(budget, 0.0) == 0
-    assert spare_reserve(budget, 4.2) == 9
+    assert spare_reserve(budget, 4.2) == 5
     assert spare_reserve(budget, 100.0) == 29  # never the whole window
 
 
 def test_the_demand_of_a_key_counts_its_running_jobs_only() -> None:
-    demand = KeyDemand()
+    demand = KeyDemand(refresh=1.0)
     key = ("seed2", "abc")
     for job_id in (1, 2, 3):
         demand.note(key, job_id)
-    rows = {1: job(1), 2: job(2), 3: None}  # job 3 has ended
+    rows: dict[int, Job | None] = {1: job(1), 2: job(2), 3: None}  # job 3 has ended
 
-    expected = demand.expected(key, 60.0, rows.get, lambda j, within: 0.25 * j.id)
-
-    assert expected == 0.75
-    assert demand.expected(key, 60.0, lambda _: None, lambda j, w: 1.0) == 0.0
-    assert demand.expected(("seed2", "other"), 60.0, rows.get, lambda j, w: 1.0) == 0.0
+    assert demand.expected(key, 0.0, 60.0, rows.get, lambda j, within: 0.25 * j.id) == 0.75
+    # Worked out again only once a second has passed.
+    assert demand.expected(key, 0.5, 60.0, rows.get, lambda j, within: 1.0) == 0.75
+    assert demand.expected(key, 1.0, 60.0, rows.get, lambda j, within: 1.0) == 2.0
+    assert demand.expected(key, 2.0, 60.0, lambda _: None, lambda j, w: 1.0) == 0.0
+    assert demand.expected(("seed2", "other"), 2.0, 60.0, rows.get, lambda j, w: 1.0) == 0.0
