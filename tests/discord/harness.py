@@ -17,16 +17,12 @@ from dataclasses import dataclass, field
 import discord
 from discord.ext import commands
 
+from bot.app import INTERACTION_TASK_PREFIXES
 from tests.discord.fake import FakeDiscord
 from tests.discord.payloads import Payload
 
-#: Names discord.py gives the tasks that run interaction handlers.
-HANDLER_TASK_PREFIXES = (
-    "CommandTree-invoker",
-    "discord-ui-view-dispatch-",
-    "discord-ui-dynamic-item-",
-    "discord-ui-modal-dispatch-",
-)
+#: Names discord.py gives the tasks that run interaction handlers: the list a stop waits for.
+HANDLER_TASK_PREFIXES = INTERACTION_TASK_PREFIXES
 
 
 def plain_bot(**options: object) -> commands.Bot:
