@@ -46,8 +46,9 @@ def size_class(endpoint: str, request: dict[str, Any]) -> str:
 class PollPlan:
     """When to poll a running job (all in seconds from its submit).
 
-    Nothing learned for its class: every ``interval`` from the submit, never sparser than a
-    naive 10 s poller. Learned: polls are spent where they buy the most, as the square root of
+    Nothing learned for its class: every ``interval`` from the submit, as a naive 10 s poller
+    would: a job whose time nothing predicts is noticed no later than by one, and for no more
+    requests (any sparser and some finish would be noticed later; any denser costs more). Learned: polls are spent where they buy the most, as the square root of
     the chance of finishing (the hazard) asks, within ``request_share`` of the requests a naive
     poller every ``naive_interval`` would make for the same distribution:
 
@@ -59,7 +60,7 @@ class PollPlan:
       ``tail_interval``.
     """
 
-    interval: float = 9.0
+    interval: float = 10.0
     early_interval: float = 20.0
     core_interval: float = 3.0
     core_max_interval: float = 9.0
