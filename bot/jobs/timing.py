@@ -63,12 +63,16 @@ class PollPlan:
     interval: float = 10.0
     early_interval: float = 20.0
     core_interval: float = 3.0
-    core_max_interval: float = 9.0
+    core_max_interval: float = 15.0
     tail_interval: float = 9.0
     low_quantile: float = 0.02
     high_quantile: float = 0.98
     request_share: float = 0.9
     naive_interval: float = 10.0
+    #: The notice lag 90 % of jobs of a learned class stay within (a naive 10 s poller's is
+    #: 9 s): a wide class whose gaps within ``request_share`` would keep them waiting longer
+    #: spends up to a naive poller's requests instead.
+    lag_p90: float = 8.5
     #: A job still running after this many median times (and at least min_deadline) failed.
     deadline_factor: float = 6.0
     min_deadline: float = 30 * 60.0
@@ -211,6 +215,13 @@ class Ladder:
             previous = self.next_after(previous)
         return total
 
+    def lag_quantile(self, durations: Durations, q: float, *, points: int = 200) -> float:
+        """The notice lag (the next poll after the finish, minus the finish) that a share ``q``
+        of jobs stay within if ``durations`` is right."""
+        finishes = (durations.quantile((i + 0.5) / points) for i in range(points))
+        lags = sorted(self.next_after(t) - t for t in finishes)
+        return lags[min(points - 1, max(0, math.ceil(q * points) - 1))]
+
 
 def naive_requests(durations: Durations, interval: float) -> float:
     """Requests per job of a naive poller every ``interval`` from submit, if ``durations`` is
@@ -255,22 +266,37 @@ def learned_ladder(durations: Durations, plan: PollPlan) -> Ladder:
             points.append(high)  # at least one poll where the job is likely to end
         return Ladder(points, plan.tail_interval)
 
-    budget = plan.request_share * naive_requests(durations, plan.naive_interval)
-    # The sparsest and the densest ladders the gaps allow, else the scale that spends the budget.
-    low_scale, high_scale = 1e-6, 1e6
-    ladder = build(low_scale)
-    if ladder.expected_requests(durations) >= budget:
+    def densest_within(requests: float) -> float:
+        """The largest scale whose ladder makes at most ``requests`` per job (or the smallest
+        scale, if even that makes more)."""
+        sparse, dense = 1e-6, 1e6
+        if build(dense).expected_requests(durations) <= requests:
+            return dense
+        for _ in range(20):
+            middle = math.sqrt(sparse * dense)
+            if build(middle).expected_requests(durations) <= requests:
+                sparse = middle
+            else:
+                dense = middle
+        return sparse
+
+    naive = naive_requests(durations, plan.naive_interval)
+    scale = densest_within(plan.request_share * naive)
+    ladder = build(scale)
+    if ladder.lag_quantile(durations, 0.9) <= plan.lag_p90:
         return ladder
-    ladder = build(high_scale)
-    if ladder.expected_requests(durations) <= budget:
-        return ladder
+    # Too many jobs would wait long (a wide class, with wide gaps where few end): spend more,
+    # up to what a naive poller spends, on the sparsest ladder that keeps 90 % within the lag.
+    ceiling = densest_within(naive)
+    if build(ceiling).lag_quantile(durations, 0.9) > plan.lag_p90:
+        return ladder  # not even that would keep them: spending more buys too little
     for _ in range(20):
-        middle = math.sqrt(low_scale * high_scale)
-        if build(middle).expected_requests(durations) <= budget:
-            low_scale = middle
+        middle = math.sqrt(scale * ceiling)
+        if build(middle).lag_quantile(durations, 0.9) <= plan.lag_p90:
+            ceiling = middle
         else:
-            high_scale = middle
-    return build(low_scale)
+            scale = middle
+    return build(ceiling)
 
 
 class _Class:
