@@ -463,12 +463,16 @@ class JobEngine:
         return live.job if live is not None and live.phase.holds_slot else None
 
     def _chance_within(self, now: float) -> Callable[[Job, float], float]:
-        """The chance that a running job finishes within the given seconds from ``now``."""
+        """The chance that a running job finishes within the given seconds from ``now``; none
+        for a job of a class nothing is learned for: the provider's guess is no ground to keep
+        a key's requests back for it (they would go unspent while its polls wait)."""
 
         def chance(job: Job, within: float) -> float:
             elapsed = now - (job.submitted_at or now)
-            times = self._steps.times
-            return times.finished_since(job.endpoint, job.request, elapsed, elapsed + within)
+            durations = self._steps.times.durations(job.endpoint, job.request)
+            if durations.samples == 0:
+                return 0.0
+            return durations.finished_since(elapsed, elapsed + within)
 
         return chance
 
