@@ -97,6 +97,23 @@ class RequestBudget:
             return 0
         return max(0, self._current - len(self._sent))
 
+    def paced(self, now: float) -> bool:
+        """Whether one more request now keeps the key's recent spending at most an even pace
+        (plus a little slack) over the last quarter, half and whole window. Polls unlikely to
+        find their job finished only spend when it does: spent all at once they would leave
+        the key nothing for the rest of the window, when jobs do finish."""
+        slack = max(1.0, self._current / 10)
+        for share in (0.25, 0.5, 1.0):
+            span = self.window * share
+            recent = 0
+            for sent in reversed(self._sent):
+                if now - sent >= span:
+                    break
+                recent += 1
+            if recent + 1 > self._current * share + slack:
+                return False
+        return True
+
     def try_take(self, now: float | None = None) -> bool:
         """Reserve a slot for the scheduler, unless it is owed to a request waiting in
         :meth:`acquire`; the request is counted from ``now`` until :meth:`send_reserved`."""

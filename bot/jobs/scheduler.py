@@ -130,11 +130,12 @@ def ration(
     """Split one key's requests into those its budget allows now, most valuable first (each one
     reserved from the budget at ``now``), and those that must wait: for ``budget.next_free``,
     or, for a poll unlikely to find its job finished, until it is likelier or the budget has
-    more than ``reserve`` requests left (it never spends the last ``reserve``)."""
+    more than ``reserve`` requests left (it never spends the last ``reserve``) and spending it
+    keeps the key to an even pace (:meth:`RequestBudget.paced`)."""
     granted: list[WorkItem] = []
     refused: list[WorkItem] = []
     for item in sorted(items, key=lambda item: item.rank, reverse=True):
-        if spare_only(item) and budget.available(now) <= reserve:
+        if spare_only(item) and (budget.available(now) <= reserve or not budget.paced(now)):
             refused.append(item)
             continue
         (granted if budget.try_take(now) else refused).append(item)

@@ -50,17 +50,34 @@ def test_likely_finished_polls_go_before_submits_and_submits_before_the_rest() -
 
 
 def test_unlikely_polls_only_spend_what_the_likely_ones_will_not_need() -> None:
-    budget = RequestBudget(10, 60.0, FrozenClock())
+    budget = RequestBudget(100, 60.0, FrozenClock())
     unlikely = [poll(i, 0.05) for i in range(1, 9)]
 
-    granted, refused = ration(unlikely, budget, 0.0, reserve=6)
+    granted, refused = ration(unlikely, budget, 0.0, reserve=96)
 
     assert len(granted) == 4
-    assert budget.available(0.0) == 6
+    assert budget.available(0.0) == 96
     assert all(spare_only(item) for item in refused)
     # What is kept goes to likely polls and submits.
-    granted, _ = ration([poll(20, 0.7), submit(21), poll(22, 0.1)], budget, 0.0, reserve=6)
+    granted, _ = ration([poll(20, 0.7), submit(21), poll(22, 0.1)], budget, 0.0, reserve=96)
     assert [item.job.id for item in granted] == [20, 21]
+
+
+def test_unlikely_polls_spend_a_short_key_at_an_even_pace_not_all_at_once() -> None:
+    """30 requests a minute, 20 cold polls due together: spent at once they would leave the
+    key nothing for the next minute, when jobs start to finish."""
+    budget = RequestBudget(30, 60.0, FrozenClock())
+    unlikely = [poll(i, 0.05) for i in range(1, 21)]
+
+    granted, refused = ration(unlikely, budget, 0.0)
+    assert len(granted) == 10  # a quarter of the window's worth, and a little slack
+    assert budget.available(0.0) == 20
+    # A quarter of a window later, as much again (within half a window's worth and slack).
+    granted, _ = ration(refused, budget, budget.window / 4)
+    assert len(granted) == 8
+    # Polls likely to find their job finished are not held to the pace.
+    granted, _ = ration([poll(i, 0.9) for i in range(30, 42)], budget, budget.window / 4)
+    assert len(granted) == 12
 
 
 def test_a_likely_poll_is_kept_for_each_job_expected_to_finish_within_the_window() -> None:
