@@ -16,6 +16,7 @@ import discord
 from discord.ext import commands
 
 from bot.command_sync import register_commands
+from bot.i18n.translator import CatalogTranslator
 from bot.jobs import EngineConfig, JobEngine
 from bot.logs import RedactingFilter
 from bot.metrics import Metrics
@@ -24,7 +25,14 @@ from bot.net import Downloader
 from bot.providers import ProviderClient
 from bot.providers.registry import documented_budgets
 from bot.settings import Settings
-from bot.storage import ApiKeyStore, CommandRegistrationStore, Database, JobStore, KeyCipher
+from bot.storage import (
+    ApiKeyStore,
+    CommandRegistrationStore,
+    Database,
+    JobStore,
+    KeyCipher,
+    PreferenceStore,
+)
 from bot.tree import SeedanceTree
 from bot.web import callback_urls
 
@@ -70,7 +78,10 @@ class SeedanceBot(commands.Bot):
         "cogs.error_handler",
         "cogs.keys",
         "cogs.generate",
+        # After cogs.generate: its generation flow asks the server rules this one plugs in.
+        "cogs.settings",
         "cogs.jobs",
+        "cogs.preferences",
         "cogs.help",
     )
 
@@ -116,6 +127,8 @@ class SeedanceBot(commands.Bot):
         self.redactor = redactor
         self.keys = ApiKeyStore(database, cipher)
         self.jobs = JobStore(database)
+        #: Members' own defaults for /video and /image (/preferences).
+        self.preferences = PreferenceStore(database)
         #: Fetches result files for posting: public https hosts only (tests admit loopback).
         #: Handed to the delivery port, which closes it.
         self.downloader = downloader or Downloader.from_settings(settings)
@@ -145,6 +158,8 @@ class SeedanceBot(commands.Bot):
         return tree
 
     async def setup_hook(self) -> None:
+        # Loads every catalog (a broken one stops the start) and localizes what is registered.
+        await self.tree.set_translator(CatalogTranslator())
         for name in self.EXTENSIONS:
             await self.load_extension(name)
         log.info("Set up; extensions loaded: %s", ", ".join(self.EXTENSIONS))

@@ -12,11 +12,13 @@ from typing import TYPE_CHECKING
 import discord
 from discord import app_commands
 
+from bot.i18n import N_, t
+
 if TYPE_CHECKING:
     from bot.app import SeedanceBot
 
 #: The polite answer to a command that arrives while the bot is stopping.
-STOPPING_MESSAGE = (
+STOPPING_MESSAGE = N_(
     "The bot is restarting and takes no new commands right now. Try again in a minute."
 )
 
@@ -38,7 +40,9 @@ class SeedanceTree(app_commands.CommandTree["SeedanceBot"]):
     async def interaction_check(self, interaction: discord.Interaction[SeedanceBot]) -> bool:
         if not interaction.client.stopping:
             return True
-        await interaction.response.send_message(STOPPING_MESSAGE, ephemeral=True)
+        await interaction.response.send_message(
+            t(interaction.locale, STOPPING_MESSAGE), ephemeral=True
+        )
         return False
 
     async def on_error(

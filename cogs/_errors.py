@@ -13,7 +13,9 @@ from typing import ClassVar
 import discord
 from discord import app_commands
 
+from bot.i18n import N_, LocaleLike, listing, t, tn, translate_stored
 from bot.jobs import (
+    ENGINE_MESSAGES,
     INPUT_EXPIRED,
     INTERNAL_ERROR,
     KEY_REJECTED,
@@ -41,20 +43,71 @@ _JOB_ERRORS: dict[str, str] = {
     errors.InsufficientCreditsError.error_code: errors.InsufficientCreditsError.advice,
     errors.NotFoundError.error_code: errors.NotFoundError.advice,
     # Said once the engine stopped retrying, not the error's own "the bot will try again".
-    errors.RateLimitedError.error_code: "The provider kept rate limiting this key. Try again in a few minutes.",
+    errors.RateLimitedError.error_code: N_(
+        "The provider kept rate limiting this key. Try again in a few minutes."
+    ),
     errors.ServerError.error_code: errors.ServerError.advice,
     errors.MalformedResponseError.error_code: errors.MalformedResponseError.advice,
     errors.ConnectionFailedError.error_code: errors.ConnectionFailedError.advice,
     errors.IdempotencyConflictError.error_code: errors.IdempotencyConflictError.advice,
     errors.SubmitOutcomeUnknownError.error_code: errors.SubmitOutcomeUnknownError.advice,
     # Codes the engine gives the jobs it ends itself.
-    PROVIDER_TIMEOUT: "The provider never finished this job. Nothing more will be charged; try again.",
-    NO_LINKED_KEY: "Link an API key for this provider with /key link, then try again.",
-    KEY_UNREADABLE: "The bot can no longer read your stored key (its encryption secret changed). Link the key again with /key link, then try again.",
-    KEY_REJECTED: "The provider refused your API key (revoked, expired or mistyped), so nothing more is sent with it. Check it in your account at the provider, link it again with /key link, then try again.",
-    INTERNAL_ERROR: "Something went wrong in the bot with this job. Please try again.",
-    INPUT_EXPIRED: "One of this job's input files could no longer be fetched from Discord, so the job was never sent.",
-    NO_MEDIA: "The provider said it finished but sent no file. Try again; check your balance for a refund.",
+    PROVIDER_TIMEOUT: N_(
+        "The provider never finished this job. Nothing more will be charged; try again."
+    ),
+    NO_LINKED_KEY: N_("Link an API key for this provider with /key link, then try again."),
+    KEY_UNREADABLE: N_(
+        "The bot can no longer read your stored key (its encryption secret changed). Link the "
+        "key again with /key link, then try again."
+    ),
+    KEY_REJECTED: N_(
+        "The provider refused your API key (revoked, expired or mistyped), so nothing more is "
+        "sent with it. Check it in your account at the provider, link it again with /key link, "
+        "then try again."
+    ),
+    INTERNAL_ERROR: N_("Something went wrong in the bot with this job. Please try again."),
+    INPUT_EXPIRED: N_(
+        "One of this job's input files could no longer be fetched from Discord, so the job was "
+        "never sent."
+    ),
+    NO_MEDIA: N_(
+        "The provider said it finished but sent no file. Try again; check your balance for a "
+        "refund."
+    ),
+}
+#: Advice instead, where the server's sponsor key paid: the key is the server admins' to fix.
+_SERVER_KEY_JOB_ERRORS: dict[str, str] = {
+    NO_LINKED_KEY: N_(
+        "This server's key for this provider was removed before the job was sent. Link your own "
+        "key with /key link, or ask a server admin to link the server's again."
+    ),
+    KEY_UNREADABLE: N_(
+        "The bot can no longer read this server's stored key (its encryption secret changed). "
+        "Ask a server admin to link it again with /settings sponsor link."
+    ),
+    KEY_REJECTED: N_(
+        "The provider refused this server's key, so nothing more is sent with it. Ask a server "
+        "admin to check it and link it again with /settings sponsor link, or link your own key "
+        "with /key link."
+    ),
+    errors.InsufficientCreditsError.error_code: N_(
+        "This server's key has run out of credits at the provider. Ask a server admin to top "
+        "it up, or link your own key with /key link."
+    ),
+}
+#: Said for a code no version of the bot gave (a newer one's, say).
+_UNKNOWN_FAILURE = N_("The provider could not make this.")
+
+#: Discord's own names for the permissions the bot asks for (its invite link), as its apps show
+#: them in each language; any other permission is named by its API name.
+_PERMISSIONS: dict[str, str] = {
+    "view_channel": N_("View Channels"),
+    "send_messages": N_("Send Messages"),
+    "create_public_threads": N_("Create Public Threads"),
+    "send_messages_in_threads": N_("Send Messages in Threads"),
+    "attach_files": N_("Attach Files"),
+    "embed_links": N_("Embed Links"),
+    "read_message_history": N_("Read Message History"),
 }
 
 
@@ -65,59 +118,100 @@ class UserFacingError(Exception):
     error_code: ClassVar[str] = "UserFacing"
 
 
-def describe_problems(error: InvalidParameters) -> str:
+def describe_problems(error: InvalidParameters, locale: LocaleLike = None) -> str:
     """Every problem on its own line, naming the option and the allowed values."""
-    lines = ["Nothing was sent and nothing was charged. Please change:"]
+    lines = [t(locale, "Nothing was sent and nothing was charged. Please change:")]
     lines += [f"• {problem}" for problem in error.problems]
     return clip("\n".join(lines))
 
 
-def describe_provider_error(error: ProviderError) -> str:
-    return clip(f"{error.advice}\n-# {error.provider}: {error.message}")
+def describe_provider_error(error: ProviderError, locale: LocaleLike = None) -> str:
+    return clip(f"{t(locale, error.advice)}\n-# {error.provider}: {error.message}")
 
 
-def describe_job_failure(job: Job) -> str:
-    """What happened to a failed job, and what to do about it."""
-    advice = _JOB_ERRORS.get(job.error_code or "", "The provider could not make this.")
-    what = job.error_message or "No reason was given."
+def describe_job_failure(job: Job, locale: LocaleLike = None) -> str:
+    """What happened to a failed job, and what to do about it (the provider's own words as
+    they came; the engine's in the reader's language)."""
+    code = job.error_code or ""
+    if job.sponsor_guild_id is not None and code in _SERVER_KEY_JOB_ERRORS:
+        advice = t(locale, _SERVER_KEY_JOB_ERRORS[code])
+    else:
+        advice = t(locale, _JOB_ERRORS.get(code, _UNKNOWN_FAILURE))
+    if job.error_message:
+        what = translate_stored(locale, job.error_message, ENGINE_MESSAGES)
+    else:
+        what = t(locale, "No reason was given.")
     return clip(f"{advice}\n-# {job.provider}: {what}")
 
 
-def describe(error: BaseException) -> str | None:
+def _permissions(locale: LocaleLike, names: list[str]) -> str:
+    return listing(
+        locale,
+        (t(locale, _PERMISSIONS[n]) if n in _PERMISSIONS else n.replace("_", " ") for n in names),
+    )
+
+
+def describe(error: BaseException, locale: LocaleLike = None) -> str | None:
     """The message for an expected error; None for a bug (shown with a reference instead)."""
     if isinstance(error, app_commands.CommandInvokeError):
         error = error.original
     if isinstance(error, InvalidParameters):
-        return describe_problems(error)
+        return describe_problems(error, locale)
     if isinstance(error, ProviderError):
-        return describe_provider_error(error)
+        return describe_provider_error(error, locale)
     if isinstance(error, KeyRejectedError):
-        return (
-            f"{error.provider} refused your API key, so nothing was sent and nothing was charged. "
-            f"Check the key in your {error.provider} account, then link it again with /key link."
+        return t(
+            locale,
+            "{provider} refused your API key, so nothing was sent and nothing was charged. "
+            "Check the key in your {provider} account, then link it again with /key link.",
+            provider=error.provider,
         )
     if isinstance(error, TooManyWaitingJobsError):
-        return (
-            f"You already have {error.limit} jobs waiting, the most one member can have; nothing "
+        return tn(
+            locale,
+            "You already have {count} job waiting, the most one member can have; nothing was "
+            "sent and nothing was charged. /jobs list shows it; /jobs cancel removes it if you "
+            "no longer need it. Or try again when it has started.",
+            "You already have {count} jobs waiting, the most one member can have; nothing "
             "was sent and nothing was charged. /jobs list shows them; /jobs cancel removes one "
-            "you no longer need. Or try again when some have started."
+            "you no longer need. Or try again when some have started.",
+            error.limit,
         )
     if isinstance(error, NoLinkedKeyError):
-        return f"You have no API key linked for {error.provider}. Link one with /key link."
+        return t(
+            locale,
+            "You have no API key linked for {provider}. Link one with /key link.",
+            provider=error.provider,
+        )
     if isinstance(error, KeyDecryptionError):
-        return "Your stored key can no longer be read (the bot's secret changed). Link it again with /key link."
+        return t(
+            locale,
+            "Your stored key can no longer be read (the bot's secret changed). Link it again "
+            "with /key link.",
+        )
     if isinstance(error, UserFacingError):
-        return str(error)
+        # Its text in the reader's language where the catalogs have it.
+        return t(locale, str(error))
     if isinstance(error, app_commands.CommandOnCooldown):
-        return f"Slow down: try again in {error.retry_after:.0f} seconds."
+        return t(
+            locale,
+            "Slow down: try again in {seconds} seconds.",
+            seconds=round(error.retry_after),
+        )
     if isinstance(error, app_commands.BotMissingPermissions):
-        missing = ", ".join(p.replace("_", " ") for p in error.missing_permissions)
-        return f"I am missing permissions here: {missing}. Ask a server admin to grant them."
+        return t(
+            locale,
+            "I am missing permissions here: {permissions}. Ask a server admin to grant them.",
+            permissions=_permissions(locale, error.missing_permissions),
+        )
     if isinstance(error, app_commands.MissingPermissions):
-        missing = ", ".join(p.replace("_", " ") for p in error.missing_permissions)
-        return f"You need these permissions: {missing}."
+        return t(
+            locale,
+            "You need these permissions: {permissions}.",
+            permissions=_permissions(locale, error.missing_permissions),
+        )
     if isinstance(error, app_commands.CheckFailure):
-        return "You can't use this command here."
+        return t(locale, "You can't use this command here.")
     return None
 
 
@@ -148,7 +242,7 @@ async def reply(
 
 async def report(interaction: discord.Interaction, error: BaseException) -> None:
     """Answer the member for any exception: its message, or a reference that is in the log."""
-    message = describe(error)
+    message = describe(error, interaction.locale)
     if message is None:
         reference = secrets.token_hex(4)
         if interaction.command is not None:
@@ -157,5 +251,10 @@ async def report(interaction: discord.Interaction, error: BaseException) -> None
             custom_id = dict(interaction.data or {}).get("custom_id", "?")
             where = f"component {custom_id}"
         log.error("Unexpected error in %s (ref %s)", where, reference, exc_info=error)
-        message = f"Something went wrong on our side. If it keeps happening, report reference `{reference}`."
+        message = t(
+            interaction.locale,
+            "Something went wrong on our side. If it keeps happening, report reference "
+            "`{reference}`.",
+            reference=reference,
+        )
     await reply(interaction, message)

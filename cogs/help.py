@@ -14,6 +14,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.i18n import N_, LocaleLike, Translate, gettext_for
 from bot.models import InvalidParameters, MediaKind, ProviderRequest, Seed2Request
 from bot.providers.registry import DESCRIPTIONS, description
 from cogs._text import clip
@@ -44,16 +45,34 @@ COLOUR = discord.Colour.blurple()
 DASH = "\N{EN DASH}"
 
 #: Options the bot fills in from the files given, unless the user sets them.
-_INFERRED = {"mode": "guessed from your files", "type": "guessed from your images"}
-#: Media options and request list fields, in words.
-_MEDIA_WORDS: dict[str, str] = {
-    "image_url": "start frame image",
-    "end_image_url": "end frame image (together with a start frame)",
-    "media_urls": "references, images or videos (not together with frames)",
-    "image_files": "images, the start frame included (@image_file_1, @image_file_2… in the prompt)",
-    "video_files": "reference videos (15 s in total)",
-    "audio_files": "audio files",
+_INFERRED = {"mode": N_("guessed from your files"), "type": N_("guessed from your images")}
+#: Media request fields in words: (one of them, up to ``{count}`` of them).
+_MEDIA_WORDS: dict[str, tuple[str, str]] = {
+    "image_url": (N_("a start frame image"), N_("up to {count} start frame images")),
+    "end_image_url": (
+        N_("an end frame image (together with a start frame)"),
+        N_("up to {count} end frame images (together with a start frame)"),
+    ),
+    "media_urls": (
+        N_("a reference, an image or a video (not together with frames)"),
+        N_("up to {count} references, images or videos (not together with frames)"),
+    ),
+    "image_files": (
+        N_("an image, the start frame included (@image_file_1 in the prompt)"),
+        N_(
+            "up to {count} images, the start frame included (@image_file_1, @image_file_2… in "
+            "the prompt)"
+        ),
+    ),
+    "video_files": (
+        N_("a reference video (15 s in total)"),
+        N_("up to {count} reference videos (15 s in total)"),
+    ),
+    "audio_files": (N_("an audio file"), N_("up to {count} audio files")),
 }
+#: ``image_urls``: seedanceapi's start frame, and the input images of the image models.
+_START_FRAME_URLS = _MEDIA_WORDS["image_url"]
+_INPUT_IMAGES = (N_("an input image"), N_("up to {count} input images"))
 _MEDIA_OPTIONS = {"start_frame", "end_frame", "references", "images"}
 _VERBS = ("is ", "are ", "needs ", "must ", "takes ")
 
@@ -61,8 +80,11 @@ _VERBS = ("is ", "are ", "needs ", "must ", "takes ")
 # -- values -------------------------------------------------------------------------------------
 
 
-def number(value: Any) -> str:
-    return f"{value:,}" if isinstance(value, int) and not isinstance(value, bool) else str(value)
+def number(value: Any, _: Translate | None = None) -> str:
+    """A whole number with the reader's digit grouping; anything else as it is."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return _.number(value) if _ is not None else f"{value:,}"
+    return str(value)
 
 
 def format_values(values: Sequence[str]) -> str:
@@ -85,58 +107,69 @@ def effective_defaults(choice: ModelChoice) -> dict[str, Any]:
     return request.model_dump(exclude_none=True)
 
 
-def _range(low: Any, high: Any, unit: str) -> str:
+def _range(low: Any, high: Any, _: Translate) -> str:
     if isinstance(low, int) and low < 0:
-        return f"{number(low)} to {number(high)}{unit}"
-    return f"{number(low)}{DASH}{number(high)}{unit}"
+        return _("{low} to {high}", low=number(low, _), high=number(high, _))
+    return f"{number(low, _)}{DASH}{number(high, _)}"
 
 
-def _option_line(choice: ModelChoice, option: str, field: str, default: Any) -> str | None:
+def _option_line(
+    choice: ModelChoice, option: str, field: str, default: Any, _: Translate
+) -> str | None:
     model = choice.request_model
     values = model.choices(field)
     bounds = model.bounds(field)
-    unit = " s" if option == "duration" else ""
     if values:
-        text = format_values(values) + unit
+        text = format_values(values)
     elif "ge" in bounds and "le" in bounds:
-        text = _range(bounds["ge"], bounds["le"], unit)
+        text = _range(bounds["ge"], bounds["le"], _)
     elif model.model_fields[field].annotation is bool:
-        return f"`{option}` {'on' if default else 'off'} unless you say otherwise"
+        if default:
+            return _("`{option}` on unless you say otherwise", option=option)
+        return _("`{option}` off unless you say otherwise", option=option)
     else:
         return None
+    if option == "duration":
+        text = _("{seconds} s", seconds=text)
+        default = None if default is None else _("{seconds} s", seconds=default)
     if option in _INFERRED:
-        text += f" ({_INFERRED[option]})"
-    elif default is not None:
-        text += f" (default {default}{unit})"
+        return _(
+            "`{option}` {values} ({how})", option=option, values=text, how=_(_INFERRED[option])
+        )
+    if default is not None:
+        return _(
+            "`{option}` {values} (default {default})", option=option, values=text, default=default
+        )
     return f"`{option}` {text}"
 
 
-def option_lines(choice: ModelChoice) -> list[str]:
+def option_lines(choice: ModelChoice, _: Translate | None = None) -> list[str]:
     """Every setting the model takes, with its values and default, as /video or /image names it."""
+    _ = _ or gettext_for(None)
     defaults = effective_defaults(choice)
     lines = []
     for option, field in choice.options.items():
         if option == "prompt" or option in _MEDIA_OPTIONS:
             continue
-        line = _option_line(choice, option, field, defaults.get(field))
+        line = _option_line(choice, option, field, defaults.get(field), _)
         if line:
             lines.append(line)
     return lines
 
 
-def input_lines(choice: ModelChoice) -> list[str]:
+def input_lines(choice: ModelChoice, _: Translate | None = None) -> list[str]:
     """The files and URLs a model takes, with the documented maxima."""
+    _ = _ or gettext_for(None)
     model = choice.request_model
-    # ``image_urls`` is seedanceapi's start frame, and the input images of the image models.
-    image_urls = "start frame image" if choice.kind is MediaKind.VIDEO else "input images"
+    image_urls = _START_FRAME_URLS if choice.kind is MediaKind.VIDEO else _INPUT_IMAGES
     lines = []
     for field in model.model_fields:
         words = image_urls if field == "image_urls" else _MEDIA_WORDS.get(field)
         if words is None:
             continue
         most = model.bounds(field).get("max_length")
-        article = "an" if words[0] in "aeiou" else "a"
-        lines.append(f"up to {most} {words}" if most and most > 1 else f"{article} {words}")
+        one, many = words
+        lines.append(_(many, count=number(most, _)) if most and most > 1 else _(one))
     return lines
 
 
@@ -174,13 +207,15 @@ def rule_lines(choice: ModelChoice) -> list[str]:
 # -- prices -------------------------------------------------------------------------------------
 
 
-def price_text(choice: ModelChoice) -> str:
+def price_text(choice: ModelChoice, _: Translate | None = None) -> str:
+    _ = _ or gettext_for(None)
     described = description(choice.provider)
     if described is not None and described.price_text is not None:
-        return described.price_text(choice)
-    return (
-        f"{provider_name(choice.provider)} publishes no price list: the credits a job "
-        "uses show once the provider has accepted it (and in /jobs list)."
+        return described.price_text(choice, _)
+    return _(
+        "{provider} publishes no price list: the credits a job uses show once the provider has "
+        "accepted it (and in /jobs list).",
+        provider=provider_name(choice.provider),
     )
 
 
@@ -191,75 +226,77 @@ def _field_value(lines: Iterable[str]) -> str:
     return clip("\n".join(f"• {line}" for line in lines), FIELD_VALUE_MAX)
 
 
-def model_embed(choice: ModelChoice) -> discord.Embed:
+def model_embed(choice: ModelChoice, _: Translate | None = None) -> discord.Embed:
+    _ = _ or gettext_for(None)
     model: type[ProviderRequest] = choice.request_model
     prompt_max = model.bounds("prompt").get("max_length")
     command = "/video" if choice.kind is MediaKind.VIDEO else "/image"
-    embed = discord.Embed(
-        title=choice.label,
-        description=(
-            f"{command} · key from {provider_name(choice.provider)}"
-            + (f" · prompt up to {prompt_max:,} characters" if prompt_max else "")
-        ),
-        colour=COLOUR,
-    )
-    if options := option_lines(choice):
-        embed.add_field(name="Settings", value=_field_value(options), inline=False)
-    if inputs := input_lines(choice):
-        embed.add_field(name="Files and URLs", value=_field_value(inputs), inline=False)
+    parts = [command, _("key from {provider}", provider=provider_name(choice.provider))]
+    if prompt_max:
+        parts.append(_("prompt up to {count} characters", count=number(prompt_max, _)))
+    embed = discord.Embed(title=choice.label, description=" · ".join(parts), colour=COLOUR)
+    if options := option_lines(choice, _):
+        embed.add_field(name=_("Settings"), value=_field_value(options), inline=False)
+    if inputs := input_lines(choice, _):
+        embed.add_field(name=_("Files and URLs"), value=_field_value(inputs), inline=False)
     if rules := rule_lines(choice):
-        embed.add_field(name="Rules", value=_field_value(rules), inline=False)
-    embed.add_field(name="Price", value=price_text(choice), inline=False)
+        embed.add_field(name=_("Rules"), value=_field_value(rules), inline=False)
+    embed.add_field(name=_("Price"), value=price_text(choice, _), inline=False)
     return embed
 
 
-def models_embeds() -> list[discord.Embed]:
+def models_embeds(locale: LocaleLike = None) -> list[discord.Embed]:
+    _ = gettext_for(locale)
     intro = discord.Embed(
-        title="Models",
-        description=(
+        title=_("Models"),
+        description=_(
             "Pick one with the `model` option of /video or /image; without it the bot uses the "
             "first model of a provider you linked a key for. Settings you leave out use the "
             "default shown. Autocomplete only offers values the chosen model accepts."
         ),
         colour=COLOUR,
     )
-    for kind, models in (("Video", VIDEO_MODELS), ("Image", IMAGE_MODELS)):
+    for kind, models in ((_("Video"), VIDEO_MODELS), (_("Image"), IMAGE_MODELS)):
+        command = "/video" if models is VIDEO_MODELS else "/image"
         intro.add_field(
-            name=f"{kind} (/{kind.lower()})",
+            name=f"{kind} ({command})",
             value=_field_value(m.label for m in models.values()),
         )
-    return [intro, *(model_embed(choice) for choice in ALL_MODELS.values())]
+    return [intro, *(model_embed(choice, _) for choice in ALL_MODELS.values())]
 
 
-def keys_embed() -> discord.Embed:
-    embed = discord.Embed(
-        title="Linking your API key",
-        description=(
-            "Every job is paid from your own account with the provider, so link your key first.\n"
+def keys_embed(locale: LocaleLike = None) -> discord.Embed:
+    _ = gettext_for(locale)
+    lines = [
+        _("Every job is paid from your own account with the provider, so link your key first."),
+        _(
             "**/key link** opens a private form: choose the provider and paste the key there, "
-            "never in a channel or a command option.\n"
-            "• The key is checked with a request that spends no credits before it is saved.\n"
-            "• It is stored encrypted, never written to logs, and only ever shown masked "
-            "(its last 4 characters).\n"
-            "• **/key status** lists your linked keys and when they were checked.\n"
-            "• **/key unlink** removes a key; the bot forgets it at once."
+            "never in a channel or a command option."
         ),
-        colour=COLOUR,
+        "• " + _("The key is checked with a request that spends no credits before it is saved."),
+        "• "
+        + _(
+            "It is stored encrypted, never written to logs, and only ever shown masked (its last "
+            "4 characters)."
+        ),
+        "• " + _("**/key status** lists your linked keys and when they were checked."),
+        "• " + _("**/key unlink** removes a key; the bot forgets it at once."),
+    ]
+    embed = discord.Embed(
+        title=_("Linking your API key"), description="\n".join(lines), colour=COLOUR
     )
     for provider, described in DESCRIPTIONS.items():
         names = [m.label.split(" (")[0] for m in ALL_MODELS.values() if m.provider == provider]
-        embed.add_field(
-            name=described.name,
-            value=f"{', '.join(names)}\nKey from {described.key_source}.",
-            inline=False,
-        )
+        source = _("Key from {source}.", source=_(described.key_source))
+        embed.add_field(name=described.name, value=f"{', '.join(names)}\n{source}", inline=False)
     return embed
 
 
-def prompts_embed() -> discord.Embed:
+def prompts_embed(locale: LocaleLike = None) -> discord.Embed:
+    _ = gettext_for(locale)
     embed = discord.Embed(
-        title="Writing a Seedance prompt",
-        description=(
+        title=_("Writing a Seedance prompt"),
+        description=_(
             "Write it like instructions to a film director: **who or what** is in the shot, "
             "**what happens**, **where**, how the **camera** moves, the **look** you want, and "
             "anything that must not happen. Concrete beats poetic: “a slow dolly-in on a red "
@@ -269,8 +306,8 @@ def prompts_embed() -> discord.Embed:
         colour=COLOUR,
     )
     embed.add_field(
-        name="Say what each file is for",
-        value=(
+        name=_("Say what each file is for"),
+        value=_(
             "`start_frame` is the opening shot and `end_frame` the closing one. References carry "
             "a character, a motion, a style, a video to edit or a clip to continue. Name their "
             "role in plain words (“the woman from the first reference image”, “the dance moves "
@@ -280,8 +317,9 @@ def prompts_embed() -> discord.Embed:
         inline=False,
     )
     embed.add_field(
-        name="Edits and extensions",
-        value=(
+        name=_("Edits and extensions"),
+        # i18n: the two quoted openings are written into the prompt as they are (in English).
+        value=_(
             "To change a video, attach it as a reference and start with “Strictly edit the "
             "supplied source video: …”. To make a clip longer, attach the previous clip and "
             "write “Continue from the supplied previous clip: …” followed by what happens next."
@@ -289,8 +327,8 @@ def prompts_embed() -> discord.Embed:
         inline=False,
     )
     embed.add_field(
-        name="Complex scenes",
-        value=(
+        name=_("Complex scenes"),
+        value=_(
             "List the shots in order (“Shot 1: wide view of the harbour at dawn. Shot 2: "
             "close-up of the fisherman's hands…”), then one style line and one constraints "
             "line: stable faces, natural motion, no deformation, no watermark, no logo, no "
@@ -300,37 +338,39 @@ def prompts_embed() -> discord.Embed:
     )
     images = Seed2Request.bounds("image_files").get("max_length")
     embed.add_field(
-        name="Images on seed2: @image_file_N",
-        value=(
-            f"seed2 numbers your images in the order given: `start_frame` is @image_file_1, "
-            f"then each reference image @image_file_2, @image_file_3… (up to {images}). Use "
+        name=_("Images on seed2: @image_file_N"),
+        value=_(
+            "seed2 numbers your images in the order given: `start_frame` is @image_file_1, "
+            "then each reference image @image_file_2, @image_file_3… (up to {count}). Use "
             "those names in the prompt: “@image_file_1 walks into the café from "
             "@image_file_2”. The bot stops a prompt that names an image you did not attach "
-            "before anything is sent or charged."
+            "before anything is sent or charged.",
+            count=images,
         ),
         inline=False,
     )
     embed.add_field(
-        name="Long prompts",
-        value=(
-            "A slash-command option holds 6,000 characters; the models take more (see /help "
+        name=_("Long prompts"),
+        value=_(
+            "A slash-command option holds {count} characters; the models take more (see /help "
             "topic:models). Attach a .txt file as `prompt_file`, or leave `prompt` empty to "
-            "get a larger form."
+            "get a larger form.",
+            count=_.number(6000),
         ),
         inline=False,
     )
     return embed
 
 
-def help_embeds(topic: str | None) -> list[discord.Embed]:
-    """Every embed of one topic, or of all of them when ``topic`` is None."""
+def help_embeds(topic: str | None, locale: LocaleLike = None) -> list[discord.Embed]:
+    """Every embed of one topic, or of all of them when ``topic`` is None, in ``locale``."""
     if topic == "keys":
-        return [keys_embed()]
+        return [keys_embed(locale)]
     if topic == "models":
-        return models_embeds()
+        return models_embeds(locale)
     if topic == "prompts":
-        return [prompts_embed()]
-    return [keys_embed(), *models_embeds(), prompts_embed()]
+        return [prompts_embed(locale)]
+    return [keys_embed(locale), *models_embeds(locale), prompts_embed(locale)]
 
 
 def into_messages(embeds: Sequence[discord.Embed]) -> list[list[discord.Embed]]:
@@ -365,7 +405,7 @@ class Help(commands.Cog):
     async def help(
         self, interaction: discord.Interaction[SeedanceBot], topic: str | None = None
     ) -> None:
-        messages = into_messages(help_embeds(topic))
+        messages = into_messages(help_embeds(topic, interaction.locale))
         first, *rest = messages
         await interaction.response.send_message(embeds=first, ephemeral=True)
         for embeds in rest:

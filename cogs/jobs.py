@@ -1,4 +1,5 @@
-"""/jobs: a member's recent generations — list them, show a result again, cancel one still waiting."""
+"""/jobs: a member's recent generations — list them, show a result again, cancel one still
+waiting, and what they came to per provider (stats)."""
 
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ from cogs.generate import (
     result_view,
     status_embed,
 )
+from cogs.keys import provider_name
 
 if TYPE_CHECKING:
     from bot.app import SeedanceBot
@@ -62,7 +64,8 @@ def prompt_excerpt(job: Job, limit: int = 80) -> str:
 def jump_link(job: Job) -> str | None:
     """Where the job lives in Discord: its thread, else its message, else its channel."""
     where = job.destination
-    guild = str(where.guild_id) if where.guild_id else "@me"
+    # A private job belongs to a server, but its card and result are in its owner's DMs.
+    guild = str(where.guild_id) if where.guild_id and not where.private else "@me"
     if where.thread_id:
         return f"https://discord.com/channels/{guild}/{where.thread_id}"
     if where.channel_id and where.message_id:
@@ -192,6 +195,92 @@ def show_message(
     return "", _with_link(job, status_embed(job, progress, None)), None
 
 
+# -- /jobs stats --------------------------------------------------------------------------------
+
+#: The periods /jobs stats counts over, in days, shortest first.
+STATS_PERIODS = (7, 30)
+_DAY = 86_400.0
+
+STATS_TITLE = "Your jobs and credits"
+STATS_NOTHING = "You have no jobs in the last {days} days. Start one with /video or /image."
+STATS_LINE = "**Last {days} days**: {jobs} · {credits}"
+STATS_NO_JOBS = "no jobs"
+STATS_JOBS = "{count} job{plural} ({outcomes})"
+STATS_OUTCOMES = {
+    "done": "{count} done",
+    "failed": "{count} failed",
+    "unconfirmed": "{count} not confirmed",
+    "cancelled": "{count} cancelled",
+    "unfinished": "{count} in progress",
+}
+STATS_CREDITS = "{credits} charged"
+STATS_NOTHING_CHARGED = "nothing charged"
+STATS_SPONSORED = "{count} paid by a server's key"
+STATS_FOOTER = (
+    "Credits as each provider reported them: charged minus refunded, on your own keys. "
+    "Jobs still running may not be counted yet."
+)
+
+
+def outcome_word(job: Job) -> str:
+    """How /jobs stats counts a job: one of the keys of :data:`STATS_OUTCOMES`."""
+    outcome = job.outcome
+    if outcome is JobOutcome.SUCCEEDED:
+        return "done"
+    if outcome is JobOutcome.FAILED:
+        return "failed"
+    if outcome is JobOutcome.UNCERTAIN:
+        return "unconfirmed"
+    return "cancelled" if job.state is JobState.CANCELLED else "unfinished"
+
+
+def net_credits(job: Job) -> int:
+    """What the job cost its payer: credits charged minus refunded (never below nothing)."""
+    return max(0, (job.credits_charged or 0) - (job.credits_refunded or 0))
+
+
+def period_text(provider: str, jobs: list[Job], days: int) -> str:
+    """One line of a provider's stats: its jobs of the period by outcome, and their credits."""
+    if not jobs:
+        return STATS_LINE.format(days=days, jobs=STATS_NO_JOBS, credits=STATS_NOTHING_CHARGED)
+    counts: dict[str, int] = dict.fromkeys(STATS_OUTCOMES, 0)
+    for job in jobs:
+        counts[outcome_word(job)] += 1
+    outcomes = ", ".join(
+        STATS_OUTCOMES[word].format(count=count) for word, count in counts.items() if count
+    )
+    sponsored = sum(1 for job in jobs if job.paid_by is not None)
+    if sponsored:
+        outcomes += f", {STATS_SPONSORED.format(count=sponsored)}"
+    plural = "" if len(jobs) == 1 else "s"
+    own = sum(net_credits(job) for job in jobs if job.paid_by is None)
+    credits = (
+        STATS_CREDITS.format(credits=credits_text(provider, own)) if own else STATS_NOTHING_CHARGED
+    )
+    described = STATS_JOBS.format(count=len(jobs), plural=plural, outcomes=outcomes)
+    return STATS_LINE.format(days=days, jobs=described, credits=credits)
+
+
+def stats_embed(jobs: list[Job], now: float) -> discord.Embed:
+    """The member's jobs of the last :data:`STATS_PERIODS` days, per provider (``jobs``: those
+    of the longest period)."""
+    embed = discord.Embed(title=STATS_TITLE, colour=discord.Colour.blurple())
+    if not jobs:
+        embed.description = STATS_NOTHING.format(days=STATS_PERIODS[-1])
+        return embed
+    for provider in sorted({job.provider for job in jobs}):
+        mine = [job for job in jobs if job.provider == provider]
+        lines = [
+            period_text(provider, [j for j in mine if j.created_at >= now - days * _DAY], days)
+            for days in STATS_PERIODS
+        ]
+        embed.add_field(
+            name=provider_name(provider), value=clip("\n".join(lines), 1024), inline=False
+        )
+    embed.set_footer(text=STATS_FOOTER)
+    return embed
+
+
 # -- the command group ---------------------------------------------------------------------------
 
 
@@ -199,7 +288,7 @@ JobFilter = Callable[[Job], bool]
 
 
 class Jobs(commands.GroupCog, group_name="jobs", group_description="Your recent generations"):
-    """/jobs list, /jobs show, /jobs cancel."""
+    """/jobs list, /jobs show, /jobs cancel, /jobs stats."""
 
     def __init__(self, bot: SeedanceBot) -> None:
         self.bot = bot
@@ -282,6 +371,16 @@ class Jobs(commands.GroupCog, group_name="jobs", group_description="Your recent 
             # Re-read: a cancel that lost the race to the submit sees the job's new state.
             message = _not_cancellable(await self.bot.jobs.get(job_id) or job)
         await reply(interaction, message)
+
+    @app_commands.command(
+        name="stats", description="Your jobs and credits per provider, last 7 and 30 days"
+    )
+    async def stats(self, interaction: discord.Interaction[SeedanceBot]) -> None:
+        now = time.time()
+        since = now - STATS_PERIODS[-1] * _DAY
+        jobs = await self.bot.jobs.for_user_since(interaction.user.id, since)
+        embed = stats_embed(jobs, now)
+        await interaction.response.send_message(embed=embed, ephemeral=True)
 
 
 def _unknown(job_id: int) -> str:

@@ -6,6 +6,7 @@ from bot.jobs.clock import Clock, ScaledClock
 from bot.jobs.config import EngineConfig
 from bot.jobs.engine import JobEngine
 from bot.jobs.errors import (
+    ENGINE_MESSAGES,
     INPUT_EXPIRED,
     INTERNAL_ERROR,
     KEY_REJECTED,
@@ -30,6 +31,7 @@ from bot.jobs.timing import GenerationTimes, PollPlan
 
 __all__ = [
     "CALLBACK_PATH",
+    "ENGINE_MESSAGES",
     "INPUT_EXPIRED",
     "INTERNAL_ERROR",
     "KEY_REJECTED",

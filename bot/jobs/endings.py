@@ -8,12 +8,21 @@ owner's queue and running slots in step with it.
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 
 from bot.jobs.board import LiveJob, Phase
 from bot.jobs.clock import Clock
 from bot.jobs.config import EngineConfig
-from bot.jobs.errors import KEY_REJECTED, KEY_UNREADABLE, NO_LINKED_KEY, OUTCOME_UNKNOWN
+from bot.jobs.errors import (
+    KEY_REJECTED,
+    KEY_UNREADABLE,
+    NO_KEY_ANY_MORE,
+    NO_LINKED_KEY,
+    NOT_SENT_KEY_REFUSED,
+    OUTCOME_UNKNOWN,
+    RESULT_NOT_FETCHED,
+    STORED_KEY_UNREADABLE,
+)
 from bot.jobs.keyring import KeyRing
 from bot.jobs.ledger import JobLedger
 from bot.jobs.ports import DeliveryOutcome, InputRefresher, ProgressKind
@@ -53,6 +62,8 @@ class JobEndings:
         self._metrics = metrics
         #: Replaced at start-up by what finished jobs taught earlier processes.
         self.times = GenerationTimes(plan=config.plan)
+        #: Told about each job once it has ended and been delivered or kept (the audit log).
+        self.finished: list[Callable[[Job], Awaitable[None]]] = []
 
     def _notes(self, job: Job) -> LiveJob:
         """What the engine notes about ``job`` (a throwaway if it is no longer live)."""
@@ -114,24 +125,23 @@ class JobEndings:
 
     async def fail_unlinked(self, job: Job) -> None:
         """End a job whose key is gone (unlinked, unreadable, or refused by the provider)."""
-        owner, provider = job.owner_id, job.provider
+        owner, provider = job.key_owner, job.provider
         if self._keyring.rejected(owner, provider):
             # Its owner was told once already, when the provider refused the key.
             await self._end_quietly(
-                job, KEY_REJECTED, f"Not sent: {provider} refused the key it was to use."
+                job, KEY_REJECTED, NOT_SENT_KEY_REFUSED.format(provider=provider)
             )
         elif self._keyring.unreadable(owner, provider):
-            await self._fail(
-                job, KEY_UNREADABLE, f"The stored {provider} key can no longer be read by the bot."
-            )
+            await self._fail(job, KEY_UNREADABLE, STORED_KEY_UNREADABLE.format(provider=provider))
         else:
-            await self._fail(job, NO_LINKED_KEY, f"No API key is linked for {provider} any more.")
+            await self._fail(job, NO_LINKED_KEY, NO_KEY_ANY_MORE.format(provider=provider))
 
     async def _reject_key(self, job: Job, error: ProviderError) -> None:
         """The provider refused the key (401/403): nothing more is sent with it until its owner
         links it again. ``job`` fails and its owner is told privately, once; the key's waiting
-        jobs end with the same advice on their cards; its running jobs are held."""
-        owner, provider = job.owner_id, job.provider
+        jobs (of every member, for a server's sponsor key) end with the same advice on their
+        cards; its running jobs are held."""
+        owner, provider = job.key_owner, job.provider
         if await self._keyring.reject(owner, provider):
             await self._fail(job, KEY_REJECTED, error.message)
         elif job.state is JobState.RUNNING:
@@ -140,14 +150,14 @@ class JobEndings:
         else:
             await self._end_quietly(job, KEY_REJECTED, error.message)
         schedule = self._ledger.schedule
-        for other in self._ledger.waiting(owner, provider):
+        for other in self._ledger.waiting_on_key(owner, provider):
             if schedule.in_flight(other.id):
                 continue  # a step of its own is ending it already
             # Claimed as a step of its own would be, so that nothing else starts on it meanwhile.
             schedule.begin(other.id)
             try:
                 await self._end_quietly(
-                    other, KEY_REJECTED, f"Not sent: {provider} refused the key it was to use."
+                    other, KEY_REJECTED, NOT_SENT_KEY_REFUSED.format(provider=provider)
                 )
             finally:
                 schedule.end(other.id, live=other.id in self._ledger.board)
@@ -159,7 +169,7 @@ class JobEndings:
             await self._end_quietly(
                 job,
                 KEY_REJECTED,
-                f"{job.provider} refused the key, so the result was never fetched.",
+                RESULT_NOT_FETCHED.format(provider=job.provider),
             )
             return
         self._ledger.due(job.id, self._clock.now() + REJECTED_KEY_RECHECK)
@@ -211,7 +221,7 @@ class JobEndings:
     async def _delivered(self, job: Job, how: DeliveryState) -> None:
         ended = job.state in (JobState.SUCCEEDED, JobState.FAILED)
         now = self._clock.now()
-        await self._ledger.move(
+        done = await self._ledger.move(
             job,
             None,
             state=JobState.DELIVERED if ended else job.state,
@@ -222,3 +232,8 @@ class JobEndings:
         if self._metrics is not None and shown and job.finished_at is not None:
             self._metrics.delivery_lag(now - job.finished_at)
         log.info("Job %d delivered (%s)", job.id, how.value)
+        for listener in self.finished:
+            try:
+                await listener(done)
+            except Exception:  # a listener's failure never changes the job
+                log.exception("Telling about the end of job %d failed", job.id)

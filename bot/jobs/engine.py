@@ -11,8 +11,9 @@ and the slower fallback polling while a callback is expected).
 from __future__ import annotations
 
 import asyncio
+import inspect
 import logging
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Awaitable, Callable, Mapping
 
 from bot.jobs.board import Phase
@@ -57,6 +58,11 @@ log = logging.getLogger(__name__)
 _DISPATCH_RETRY = 5.0
 #: Seconds before a running job whose step task died outside its guard is polled again.
 _STEP_DIED_RETRY = 30.0
+#: Steps started per turn of the event loop. After a restart every resumed job may be due at
+#: once: ten thousand steps started together ran their first slices in one turn and held the
+#: loop for about half a second. A slice at a time, what the started ones do next (and the rest
+#: of the bot) runs in between; the steps still start as fast as the CPU allows.
+_START_SLICE = 200
 
 
 class JobEngine:
@@ -101,7 +107,11 @@ class JobEngine:
         #: Per key, its running jobs: how much of its budget their likely polls will want.
         self._demand = KeyDemand()
         self._tasks: set[asyncio.Task[None]] = set()
+        #: Steps launched (their jobs in flight) that the scheduler loop has not started yet.
+        self._starting: deque[tuple[Job, Step, Awaitable[None]]] = deque()
         self._loop_task: asyncio.Task[None] | None = None
+        #: Per server, its own cap on the jobs one member has sent at once (see limit_running).
+        self._running_caps: dict[int, int] = {}
 
     def connect_port(self, port: DeliveryPort, *, inputs: InputRefresher | None = None) -> None:
         """Plug in the delivery port (and the input refresher) of the layer that shows jobs to
@@ -119,7 +129,7 @@ class JobEngine:
         self._steps.times = GenerationTimes(await self._store.generation_times(), self.config.plan)
         resumed = await self._store.unfinished()
         for job in resumed:
-            await self._api_key(job.owner_id, job.provider)
+            await self._api_key(job.key_owner, job.provider)
             await self._steps.resume(job)
         self._loop_task = asyncio.create_task(self._run(), name="job-engine")
         log.info("Job engine started; resumed %d job(s)", len(resumed))
@@ -157,15 +167,18 @@ class JobEngine:
         request: ProviderRequest,
         destination: Destination | None = None,
         hold: bool = False,
+        paid_by: int | None = None,
     ) -> Job:
         """Record a job (before anything is sent) and queue it.
 
         Refused (see :meth:`admit`) before anything is recorded. With ``hold`` the job is recorded
         and counts as waiting, but is not sent until :meth:`release` (the caller shows it first);
         :meth:`discard` drops it instead. A held job found at start-up runs like any other.
+        ``paid_by``: whose stored key sends and polls it, when not the owner's (a server's
+        sponsor key).
         """
         spec = endpoint_for(request)
-        await self.admit(owner_id, spec.provider.value)
+        await self.admit(owner_id, spec.provider.value, paid_by=paid_by)
         job = await self._ledger.record(
             owner_id=owner_id,
             provider=spec.provider.value,
@@ -173,17 +186,18 @@ class JobEngine:
             request=request.model_dump(mode="json", exclude_none=True),
             destination=destination or Destination(),
             hold=hold,
+            paid_by=paid_by,
         )
         if not hold:
             self._wake.set()
         return job
 
-    async def admit(self, owner_id: int, provider: str) -> None:
+    async def admit(self, owner_id: int, provider: str, *, paid_by: int | None = None) -> None:
         """Raise why ``owner_id`` may not queue a ``provider`` job now; checked before anything
         is recorded, shown or sent: no usable key (:class:`NoLinkedKeyError`,
-        :class:`KeyDecryptionError`, :class:`KeyRejectedError`) or a full queue
-        (:class:`TooManyWaitingJobsError`)."""
-        await self._keyring.require(owner_id, provider)
+        :class:`KeyDecryptionError`, :class:`KeyRejectedError`; the key of ``paid_by`` when it
+        pays) or a full queue (:class:`TooManyWaitingJobsError`)."""
+        await self._keyring.require(owner_id if paid_by is None else paid_by, provider)
         limit = self.config.max_waiting_per_user
         if self.waiting_count(owner_id) >= limit:
             raise TooManyWaitingJobsError(limit)
@@ -191,6 +205,29 @@ class JobEngine:
     def waiting_count(self, owner_id: int) -> int:
         """The user's jobs recorded but not being sent or running (queued, retrying or held)."""
         return self._ledger.waiting_count(owner_id)
+
+    def running_count(self, owner_id: int) -> int:
+        """The user's jobs being sent or running at their provider."""
+        return self._ledger.board.running(owner_id)
+
+    def limit_running(self, guild_id: int, cap: int | None) -> None:
+        """Jobs asked in server ``guild_id`` start only while their owner has fewer than ``cap``
+        jobs sent or running (anywhere), within the bot's own cap; None: the bot's cap."""
+        if cap is None:
+            self._running_caps.pop(guild_id, None)
+        else:
+            self._running_caps[guild_id] = cap
+        self._wake.set()  # a raised cap may let waiting jobs start now
+
+    def on_finished(self, listener: Callable[[Job], Awaitable[None]]) -> None:
+        """Call ``listener`` with each job once it has ended and been delivered (or kept);
+        best effort: what it raises is logged, never seen by the engine."""
+        self._steps.finished.append(listener)
+
+    def off_finished(self, listener: Callable[[Job], Awaitable[None]]) -> None:
+        """Stop calling ``listener`` (its extension was unloaded)."""
+        if listener in self._steps.finished:
+            self._steps.finished.remove(listener)
 
     async def release(
         self, job_id: int, *, request: ProviderRequest | None = None, thread_id: int | None = None
@@ -235,6 +272,23 @@ class JobEngine:
             await self._ledger.publish_queue(owner_id)
         return cancelled
 
+    def waiting_turn(self, job_id: int) -> bool:
+        """Whether the job waits its turn in its owner's queue, so that :meth:`cancel` can take
+        it out: stored as queued, not chosen to be sent, and behind its owner's running jobs
+        (or waiting to retry a refused submit). A job with a free running slot is sent at once;
+        its status card offers no Cancel button for the instant it would be there."""
+        live = self._ledger.board.get(job_id)
+        if live is None or live.phase is not Phase.QUEUED or live.job.state is not JobState.QUEUED:
+            return False
+        job = live.job
+        if self._ledger.schedule.in_flight(job_id):
+            return False
+        if job.next_poll_at is not None and job.next_poll_at > self._clock.now():
+            return True
+        ahead = [j.id for j in self._ledger.waiting(job.owner_id)].index(job_id)
+        running = self._ledger.board.running(job.owner_id)
+        return running + ahead + 1 > self.config.max_running_per_user
+
     async def retry_uncertain(
         self, job_id: int, owner_id: int, *, request: Mapping[str, object] | None = None
     ) -> Job | None:
@@ -246,7 +300,7 @@ class JobEngine:
         job = await self._store.get(job_id)
         if job is None or job.owner_id != owner_id:
             return None
-        await self._keyring.require(owner_id, job.provider)
+        await self._keyring.require(job.key_owner, job.provider)
         changes: JobChanges = {
             "state": JobState.QUEUED,
             "idempotency_key": new_idempotency_key(),
@@ -277,13 +331,14 @@ class JobEngine:
         return self._ledger.board.position(job_id)
 
     async def refresh_key(self, owner_id: int, provider: str) -> None:
-        """The user relinked or unlinked a key: use what is stored now."""
+        """The key of ``owner_id`` (a member, or a server's sponsor key, see
+        :func:`~bot.storage.server_key_owner`) was relinked or unlinked: use what is stored now."""
         was_rejected = self._keyring.forget(owner_id, provider)
         if await self._api_key(owner_id, provider) is not None and was_rejected:
             # Running jobs held for the rejected key: poll them again now.
             for live in self._ledger.board:
                 job = live.job
-                if (job.owner_id, job.provider) == (owner_id, provider) and (
+                if (job.key_owner, job.provider) == (owner_id, provider) and (
                     job.state is JobState.RUNNING
                 ):
                     self._ledger.due(job.id, self._clock.now())
@@ -354,15 +409,22 @@ class JobEngine:
     # -- the scheduler -------------------------------------------------------------------------
 
     async def _run(self) -> None:
-        while True:
-            self._wake.clear()
-            now = self._clock.now()
-            try:
-                wake_at = self._dispatch(now)
-            except Exception:  # the loop must outlive its own bugs
-                log.exception("Job engine dispatch failed; retrying shortly")
-                wake_at = now + _DISPATCH_RETRY
-            await self._clock.wait(self._wake, None if wake_at is None else wake_at - now)
+        try:
+            while True:
+                self._wake.clear()
+                now = self._clock.now()
+                try:
+                    wake_at = self._dispatch(now)
+                except Exception:  # the loop must outlive its own bugs
+                    log.exception("Job engine dispatch failed; retrying shortly")
+                    wake_at = now + _DISPATCH_RETRY
+                self._start_some()
+                if self._starting:
+                    await asyncio.sleep(0)  # the next slice after what the started ones do first
+                    continue
+                await self._clock.wait(self._wake, None if wake_at is None else wake_at - now)
+        finally:
+            self._drop_unstarted()
 
     def _dispatch(self, now: float) -> float | None:
         """Start every step that is due and allowed now; when to look again (None: when woken)."""
@@ -389,11 +451,11 @@ class JobEngine:
             if job.next_poll_at is not None and job.next_poll_at > now:
                 wakes.append(job.next_poll_at)  # waiting to retry a refused submit
                 continue
-            picked[job.owner_id] += 1
             running = self._ledger.board.running(job.owner_id)
-            if running + picked[job.owner_id] > self.config.max_running_per_user:
+            if running + picked[job.owner_id] + 1 > self._running_cap(job):
                 continue  # waits its turn; finishing jobs wake the loop
-            api_key = self._keyring.cached(job.owner_id, job.provider)
+            picked[job.owner_id] += 1
+            api_key = self._keyring.cached(job.key_owner, job.provider)
             if api_key is None:
                 self._launch(job, Step.FAIL_UNLINKED, self._steps.fail_unlinked(job))
                 continue
@@ -413,9 +475,9 @@ class JobEngine:
             if action is Action.RECOVER:
                 self._launch(job, Step.RECOVER, self._steps.recover(job))
                 continue
-            api_key = self._keyring.cached(job.owner_id, job.provider)
+            api_key = self._keyring.cached(job.key_owner, job.provider)
             if api_key is None:
-                if self._keyring.rejected(job.owner_id, job.provider) and (
+                if self._keyring.rejected(job.key_owner, job.provider) and (
                     job.state is JobState.RUNNING
                 ):
                     self._launch(job, Step.HOLD_REJECTED, self._steps.hold_rejected(job))
@@ -432,7 +494,7 @@ class JobEngine:
     def _spend(self, items: list[WorkItem], now: float, wakes: list[float]) -> None:
         """Use one key's budget on its most valuable requests; the rest wait for a slot."""
         first = items[0].job
-        api_key = self._keyring.cached(first.owner_id, first.provider)
+        api_key = self._keyring.cached(first.key_owner, first.provider)
         assert api_key is not None
         budget = self._keyring.budget(first.provider, api_key)
         key = _key_id(first.provider, api_key)
@@ -456,6 +518,15 @@ class JobEngine:
                 self._demand.note(key, item.job.id)
                 self._ledger.place(item.job, Phase.STARTING)  # takes one of its owner's slots
                 self._launch(item.job, Step.SUBMIT, self._steps.submit(item.job, api_key, gate))
+
+    def _running_cap(self, job: Job) -> int:
+        """How many jobs ``job``'s owner may have sent or running for it to start: the bot's
+        cap, or the lower one of the server it was asked in."""
+        cap = self.config.max_running_per_user
+        guild_id = job.destination.guild_id
+        if guild_id is not None and guild_id in self._running_caps:
+            cap = min(cap, self._running_caps[guild_id])
+        return cap
 
     def _running(self, job_id: int) -> Job | None:
         """The job, while it is being sent or runs at its provider (it holds a running slot)."""
@@ -485,9 +556,28 @@ class JobEngine:
         return self._steps.times.finished_since(job.endpoint, job.request, since, elapsed)
 
     def _launch(self, job: Job, step: Step, work: Awaitable[None]) -> None:
-        """Run ``step`` of ``job`` as a task of its own; the job has no other step meanwhile."""
+        """Run ``step`` of ``job`` as a task of its own; the job has no other step meanwhile.
+        In flight from now; the scheduler loop starts it (see :meth:`_start_some`)."""
+        self._ledger.schedule.begin(job.id)
+        self._starting.append((job, step, work))
+
+    def _start_some(self) -> None:
+        """Start the oldest launched steps, at most a slice of them."""
+        for _ in range(min(_START_SLICE, len(self._starting))):
+            self._start(*self._starting.popleft())
+
+    def _drop_unstarted(self) -> None:
+        """The scheduler loop ends (the engine stops): steps launched but not started never run
+        (their jobs are taken up again from their stored state at the next start)."""
         schedule = self._ledger.schedule
-        schedule.begin(job.id)
+        while self._starting:
+            job, _, work = self._starting.popleft()
+            if inspect.iscoroutine(work):
+                work.close()
+            schedule.end(job.id, live=job.id in self._ledger.board)
+
+    def _start(self, job: Job, step: Step, work: Awaitable[None]) -> None:
+        schedule = self._ledger.schedule
         task = asyncio.create_task(self._guarded(job, step, work), name=f"job-{job.id}")
         self._tasks.add(task)
 

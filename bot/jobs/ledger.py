@@ -93,6 +93,7 @@ class JobLedger:
         request: dict[str, object],
         destination: Destination,
         hold: bool,
+        paid_by: int | None = None,
     ) -> Job:
         """Write a new job (before anything is sent) and hold it, or queue it."""
         with self.board.recording_for(owner_id):
@@ -102,6 +103,7 @@ class JobLedger:
                 endpoint=endpoint,
                 request=request,
                 destination=destination,
+                paid_by=paid_by,
             )
         if hold:
             self.place(job, Phase.HELD)
@@ -204,6 +206,17 @@ class JobLedger:
             for job in self.board.queue()
             if job.owner_id == owner_id
             and (provider is None or job.provider == provider)
+            and not self.schedule.in_flight(job.id)
+        ]
+
+    def waiting_on_key(self, key_owner: int, provider: str) -> list[Job]:
+        """Queued jobs not being sent that would be sent with ``key_owner``'s ``provider`` key
+        (a member's own jobs, or every job a server's sponsor key pays), oldest first."""
+        return [
+            job
+            for job in self.board.queue()
+            if job.key_owner == key_owner
+            and job.provider == provider
             and not self.schedule.in_flight(job.id)
         ]
 

@@ -12,7 +12,16 @@ import logging
 from bot.jobs.board import Phase
 from bot.jobs.callbacks import CallbackUrls, fallback_delay
 from bot.jobs.endings import JobEndings
-from bot.jobs.errors import INTERNAL_ERROR, PROVIDER_TIMEOUT
+from bot.jobs.errors import (
+    FAILED_BEFORE_SENDING,
+    FAILED_EACH_SEND,
+    FAILED_WHILE_SENDING,
+    INTERNAL_ERROR,
+    PROVIDER_TIMEOUT,
+    RESTARTED_WHILE_SENDING,
+    TIMED_OUT,
+    TIMED_OUT_AT_PROVIDER,
+)
 from bot.jobs.ports import InputUnavailableError, ProgressKind
 from bot.jobs.scheduler import Step
 from bot.models import endpoint
@@ -197,11 +206,7 @@ class JobSteps(JobEndings):
         if not self._past_deadline(job):
             return False
         minutes = round(self._elapsed(job) / 60)
-        await self._fail(
-            job,
-            PROVIDER_TIMEOUT,
-            f"Timed out at the provider: still not finished after {minutes} minutes.",
-        )
+        await self._fail(job, PROVIDER_TIMEOUT, TIMED_OUT_AT_PROVIDER.format(minutes=minutes))
         return True
 
     async def _publish_outage(self, job: Job, asked_at: float) -> None:
@@ -311,10 +316,7 @@ class JobSteps(JobEndings):
                 # Same Idempotency-Key: the provider answers with the task it may already have.
                 self._ledger.place(job, Phase.QUEUED)
             else:
-                await self.mark_uncertain(
-                    job,
-                    "The bot restarted while sending this job, so it cannot tell whether the provider received it.",
-                )
+                await self.mark_uncertain(job, RESTARTED_WHILE_SENDING)
         elif job.state is JobState.RUNNING:
             self._ledger.place(job, Phase.RUNNING, at=job.next_poll_at or self._clock.now())
         else:
@@ -344,21 +346,13 @@ class JobSteps(JobEndings):
         delay = self.crash_delay(job.id)
         if stored.state is JobState.QUEUED:
             # Failed before it was marked as being sent: nothing reached the provider.
-            await self._fail(
-                stored,
-                INTERNAL_ERROR,
-                "Something went wrong in the bot before this job was sent; nothing was sent.",
-            )
+            await self._fail(stored, INTERNAL_ERROR, FAILED_BEFORE_SENDING)
         elif stored.state is JobState.SUBMITTING:
             await self._recover_submit(stored, now + delay)
         elif stored.state is JobState.RUNNING:
             if self._past_deadline(stored):
                 minutes = round(self._elapsed(stored) / 60)
-                await self._fail(
-                    stored,
-                    PROVIDER_TIMEOUT,
-                    f"Timed out: still not finished after {minutes} minutes.",
-                )
+                await self._fail(stored, PROVIDER_TIMEOUT, TIMED_OUT.format(minutes=minutes))
             else:
                 self._ledger.place(stored, Phase.RUNNING, at=now + delay)
         elif after is Step.DELIVER:  # ended, not delivered yet: try again later
@@ -371,19 +365,11 @@ class JobSteps(JobEndings):
     async def _recover_submit(self, stored: Job, retry_at: float) -> None:
         """The request may have left: handled as after a restart mid-submit."""
         if not self._clients[stored.provider].honours_idempotency:
-            await self.mark_uncertain(
-                stored,
-                "Something went wrong in the bot while sending this job, so it cannot tell "
-                "whether the provider received it.",
-            )
+            await self.mark_uncertain(stored, FAILED_WHILE_SENDING)
         elif stored.submit_attempts < self._config.max_submit_attempts:
             # Resent later with the same Idempotency-Key: never a second task.
             await self._ledger.move(
                 stored, Phase.QUEUED, state=JobState.QUEUED, next_poll_at=retry_at
             )
         else:
-            await self._fail(
-                stored,
-                INTERNAL_ERROR,
-                "Something went wrong in the bot each time it sent this job.",
-            )
+            await self._fail(stored, INTERNAL_ERROR, FAILED_EACH_SEND)

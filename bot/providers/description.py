@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from bot.i18n import Translate
 from bot.models import MediaKind, Provider, ProviderRequest, endpoint
 
 
@@ -142,9 +143,11 @@ class ProviderDescription:
     #: What members see: the site they signed up on.
     name: str
     site: str
-    #: Where the provider hands out keys (from its documentation), for the form and for errors.
+    #: Where the provider hands out keys (from its documentation), for the form and for errors
+    #: (marked for translation: shown through ``bot.i18n.t``).
     key_source: str
-    #: The documented key shape, never a real key, for the form's placeholder.
+    #: The documented key shape, never a real key, for the form's placeholder (words in it are
+    #: marked for translation).
     key_shape: str
     #: A prefix that gives away which provider a pasted key belongs to (None: no documented one).
     key_prefix: str | None
@@ -162,8 +165,9 @@ class ProviderDescription:
     accepts_callbacks: bool = False
     #: Dollars per credit, where the provider publishes a price.
     usd_per_credit: Decimal | None = None
-    #: The price of a choice in words, where the provider publishes a price list.
-    price_text: Callable[[ModelChoice], str] | None = None
+    #: The price of a choice in words, where the provider publishes a price list, in the
+    #: language of the translation function it is given.
+    price_text: Callable[[ModelChoice, Translate], str] | None = None
 
     @property
     def choices(self) -> tuple[ModelChoice, ...]:

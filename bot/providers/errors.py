@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from bot.i18n import N_
+
 
 class ProviderError(Exception):
     """Any failure talking to a generation API.
@@ -18,7 +20,7 @@ class ProviderError(Exception):
     error_code: ClassVar[str] = "ProviderError"
     #: Whether trying the same request again later can succeed.
     retryable: ClassVar[bool] = False
-    advice: ClassVar[str] = "Try again later."
+    advice: ClassVar[str] = N_("Try again later.")
 
     def __init__(
         self,
@@ -49,28 +51,28 @@ class ProviderError(Exception):
 
 class UnauthorizedError(ProviderError):
     error_code = "UnauthorizedError"
-    advice = "The API key was rejected (missing, invalid or revoked). Relink it with /key link."
+    advice = N_("The API key was rejected (missing, invalid or revoked). Relink it with /key link.")
 
 
 class InvalidRequestError(ProviderError):
     error_code = "InvalidRequestError"
-    advice = "The provider refused these parameters. Change them and try again."
+    advice = N_("The provider refused these parameters. Change them and try again.")
 
 
 class InsufficientCreditsError(ProviderError):
     error_code = "InsufficientCreditsError"
-    advice = "Your credit balance at the provider is empty. Top up, then try again."
+    advice = N_("Your credit balance at the provider is empty. Top up, then try again.")
 
 
 class NotFoundError(ProviderError):
     error_code = "NotFoundError"
-    advice = "The provider no longer knows this task, or it belongs to another key."
+    advice = N_("The provider no longer knows this task, or it belongs to another key.")
 
 
 class RateLimitedError(ProviderError):
     error_code = "RateLimitedError"
     retryable = True
-    advice = "The provider is rate limiting this key. The bot will try again shortly."
+    advice = N_("The provider is rate limiting this key. The bot will try again shortly.")
 
 
 class IdempotencyConflictError(ProviderError):
@@ -78,13 +80,13 @@ class IdempotencyConflictError(ProviderError):
 
     error_code = "IdempotencyConflictError"
     retryable = True
-    advice = "The provider is still processing the first attempt. The bot will check again."
+    advice = N_("The provider is still processing the first attempt. The bot will check again.")
 
 
 class ServerError(ProviderError):
     error_code = "ServerError"
     retryable = True
-    advice = "The provider had a temporary problem. Try again in a few minutes."
+    advice = N_("The provider had a temporary problem. Try again in a few minutes.")
 
 
 class MalformedResponseError(ProviderError):
@@ -92,7 +94,7 @@ class MalformedResponseError(ProviderError):
 
     error_code = "MalformedResponseError"
     retryable = True
-    advice = "The provider sent an answer the bot could not read. Try again later."
+    advice = N_("The provider sent an answer the bot could not read. Try again later.")
 
 
 class ConnectionFailedError(ProviderError):
@@ -100,7 +102,7 @@ class ConnectionFailedError(ProviderError):
 
     error_code = "ConnectionFailedError"
     retryable = True
-    advice = "The provider could not be reached. Try again in a few minutes."
+    advice = N_("The provider could not be reached. Try again in a few minutes.")
 
 
 class SubmitOutcomeUnknownError(ProviderError):
@@ -110,7 +112,7 @@ class SubmitOutcomeUnknownError(ProviderError):
     """
 
     error_code = "SubmitOutcomeUnknownError"
-    advice = (
+    advice = N_(
         "The provider did not confirm the request. It may still be generating, and it may have "
         "been charged: check your dashboard at the provider before sending it again, so you are "
         "not charged twice."
@@ -127,7 +129,7 @@ class KeyCheckInconclusiveError(ProviderError):
     """
 
     error_code = "KeyCheckInconclusiveError"
-    advice = (
+    advice = N_(
         "The key could not be checked: the provider may be down, or the bot's base URL for it "
         "may be wrong. Nothing was stored."
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from bot.i18n import N_, Translate
 from bot.models import MediaKind, Provider
 from bot.providers.description import (
     EndpointDescription,
@@ -29,16 +30,22 @@ _OPTIONS = {
 }  # fmt: skip
 
 
-def price_per_second(choice: ModelChoice) -> str:
+def price_per_second(choice: ModelChoice, _: Translate) -> str:
     """The README's rate for the choice's model, and what a clip of the default length costs."""
     plain, with_refs = RATES[choice.fixed["model"]]
     per_usd = Decimal(CREDITS_PER_USD)
     seconds = choice.request_model.defaults().get("duration", 5)
     example = plain * seconds
-    return (
-        f"{plain:,} credits per second ({usd(plain / per_usd)}), {with_refs:,} with reference "
-        f"videos or audio. {seconds} s = {example:,} credits ({usd(example / per_usd)}). "
-        f"{CREDITS_PER_USD:,} credits = $1."
+    return _(
+        "{rate} credits per second ({rate_usd}), {rate_with_references} with reference videos or "
+        "audio. {seconds} s = {example} credits ({example_usd}). {credits_per_usd} credits = $1.",
+        rate=_.number(plain),
+        rate_usd=usd(plain / per_usd),
+        rate_with_references=_.number(with_refs),
+        seconds=seconds,
+        example=_.number(example),
+        example_usd=usd(example / per_usd),
+        credits_per_usd=_.number(CREDITS_PER_USD),
     )
 
 
@@ -75,7 +82,7 @@ SEED2 = ProviderDescription(
     provider=Provider.SEED2,
     name="seed2.io",
     site=SITE,
-    key_source="the Account page on seed2.io",
+    key_source=N_("the Account page on seed2.io"),
     key_shape="sk-s2-…",
     key_prefix="sk-s2-",
     account_page=f"the Account page at {SITE}",

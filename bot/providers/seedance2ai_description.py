@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bot.i18n import N_
 from bot.models import MediaKind, Provider
 from bot.providers.description import (
     EndpointDescription,
@@ -133,7 +134,7 @@ SEEDANCE2AI = ProviderDescription(
     provider=Provider.SEEDANCE2AI,
     name="seedance2ai.io",
     site=SITE,
-    key_source="your seedance2ai.io dashboard",
+    key_source=N_("your seedance2ai.io dashboard"),
     key_shape="sk_live_…",
     key_prefix="sk_live_",
     account_page=f"your dashboard at {SITE}",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from bot.i18n import N_, Translate
 from bot.models import MediaKind, Provider
 from bot.providers.description import (
     EndpointDescription,
@@ -40,7 +41,7 @@ _OPTIONS = {
 }  # fmt: skip
 
 
-def price_table(choice: ModelChoice) -> str:
+def price_table(choice: ModelChoice, _: Translate) -> str:
     """The guide's table: credits without/with audio per resolution and duration."""
     durations = sorted({d for _, d, _ in PRICES}, key=int)
     resolutions = sorted({r for r, _, _ in PRICES}, key=lambda r: int(r.rstrip("p")))
@@ -51,7 +52,8 @@ def price_table(choice: ModelChoice) -> str:
         for r in resolutions
     ]
     table = "\n".join([header.rstrip(), *(row.rstrip() for row in rows)])
-    return f"Credits without/with audio; 1 credit = {usd(USD_PER_CREDIT)}.\n```\n{table}\n```"
+    legend = _("Credits without/with audio; 1 credit = {price}.", price=usd(USD_PER_CREDIT))
+    return f"{legend}\n```\n{table}\n```"
 
 
 _SEEDANCEAPI = EndpointDescription(
@@ -75,9 +77,9 @@ SEEDANCEAPI = ProviderDescription(
     provider=Provider.SEEDANCEAPI,
     name="seedanceapi.org",
     site=SITE,
-    key_source="the API Keys page of your seedanceapi.org dashboard",
+    key_source=N_("the API Keys page of your seedanceapi.org dashboard"),
     # No documented prefix.
-    key_shape="the key from your seedanceapi.org dashboard",
+    key_shape=N_("the key from your seedanceapi.org dashboard"),
     key_prefix=None,
     account_page=f"your dashboard at {SITE}",
     base_url_setting="seedanceapi_base_url",

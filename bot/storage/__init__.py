@@ -5,9 +5,12 @@ from bot.storage.database import Database, DatabaseUnavailableError
 from bot.storage.guilds import GuildSettingsStore
 from bot.storage.jobs import JobStore
 from bot.storage.keys import ApiKeyStore, fingerprint
+from bot.storage.preferences import PREFERENCES, MemberPreferences, PreferenceStore
 from bot.storage.records import (
     AWAITING_DELIVERY,
     UNFINISHED,
+    AllowedKind,
+    CreditCap,
     DeliveryState,
     Destination,
     GuildSettings,
@@ -15,15 +18,21 @@ from bot.storage.records import (
     JobOutcome,
     JobState,
     LinkedKey,
+    MemberUsage,
+    server_key_owner,
+    sponsor_guild,
 )
 from bot.storage.registrations import CommandRegistrationStore
 from bot.storage.sent_requests import SentRequestStore
 
 __all__ = [
     "AWAITING_DELIVERY",
+    "PREFERENCES",
     "UNFINISHED",
+    "AllowedKind",
     "ApiKeyStore",
     "CommandRegistrationStore",
+    "CreditCap",
     "Database",
     "DatabaseUnavailableError",
     "DeliveryState",
@@ -37,7 +46,12 @@ __all__ = [
     "KeyCipher",
     "KeyDecryptionError",
     "LinkedKey",
+    "MemberPreferences",
+    "MemberUsage",
+    "PreferenceStore",
     "SentRequestStore",
     "fingerprint",
     "load_or_create_secret",
+    "server_key_owner",
+    "sponsor_guild",
 ]

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import math
 import time
 import uuid
+from collections import deque
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import aiosqlite
@@ -19,6 +22,7 @@ from bot.storage.records import (
     Destination,
     Job,
     JobState,
+    MemberUsage,
 )
 
 #: Columns the engine may change through ``update``; anything else is a programming error.
@@ -39,7 +43,11 @@ def _job(row: aiosqlite.Row) -> Job:
         id=row["id"],
         owner_id=row["owner_id"],
         destination=Destination(
-            row["guild_id"], row["channel_id"], row["thread_id"], row["message_id"]
+            row["guild_id"],
+            row["channel_id"],
+            row["thread_id"],
+            row["message_id"],
+            private=bool(row["private"]),
         ),
         provider=row["provider"],
         endpoint=row["endpoint"],
@@ -68,10 +76,42 @@ def _job(row: aiosqlite.Row) -> Job:
         error_message=row["error_message"],
         raw=json.loads(row["raw_json"]) if row["raw_json"] else None,
         callback_token_hash=row["callback_token_hash"],
+        paid_by=row["paid_by"],
     )
 
 
 _NOWHERE = Destination()
+
+#: Most row changes written in one transaction. Changes that come while one is being written go
+#: in the next one together (with thousands of jobs running, one transaction per poll queued up
+#: behind each other for seconds); bounded, so the rows read back are parsed a few at a time.
+_WRITE_BATCH = 256
+
+
+@dataclass(eq=False)
+class _RowChange:
+    """One ``update`` or ``transition`` waiting to be written."""
+
+    job_id: int
+    sql: str
+    params: list[Any]
+    #: A compare-and-set: its own statement, whose row count tells whether it matched.
+    conditional: bool
+    #: The row as written, or None (not in an expected state; for ``update``: no such job).
+    done: asyncio.Future[Job | None]
+
+
+def _settle(change: _RowChange, row: aiosqlite.Row | None) -> None:
+    """Hand the caller of ``change`` its row as written (read here, so a row that cannot be read
+    fails only its own caller)."""
+    if change.done.done():  # the caller gave up meanwhile
+        return
+    try:
+        job = None if row is None else _job(row)
+    except Exception as error:
+        change.done.set_exception(error)
+    else:
+        change.done.set_result(job)
 
 
 def new_idempotency_key() -> str:
@@ -82,6 +122,9 @@ class JobStore:
     def __init__(self, database: Database, *, clock: Callable[[], float] = time.time) -> None:
         self._db = database
         self._clock = clock
+        #: Row changes not written yet, in the order they were asked for.
+        self._pending: deque[_RowChange] = deque()
+        self._writer: asyncio.Task[None] | None = None
 
     @property
     def database(self) -> Database:
@@ -96,16 +139,19 @@ class JobStore:
         endpoint: str,
         request: dict[str, Any],
         destination: Destination = _NOWHERE,
+        paid_by: int | None = None,
     ) -> Job:
-        """Record a new queued job; its idempotency key exists before any request is sent."""
+        """Record a new queued job; its idempotency key exists before any request is sent.
+
+        ``paid_by``: whose stored key pays, when not the owner's own (see ``Job.paid_by``)."""
         now = self._clock()
         async with self._db.write() as connection:
             cursor = await connection.execute(
                 """
-                INSERT INTO jobs (owner_id, guild_id, channel_id, thread_id, message_id, provider,
-                                  endpoint, request_json, idempotency_key, state, created_at,
-                                  updated_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                INSERT INTO jobs (owner_id, guild_id, channel_id, thread_id, message_id, private,
+                                  provider, endpoint, request_json, idempotency_key, state,
+                                  created_at, updated_at, paid_by)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """,
                 (
                     owner_id,
@@ -113,6 +159,7 @@ class JobStore:
                     destination.channel_id,
                     destination.thread_id,
                     destination.message_id,
+                    int(destination.private),
                     provider,
                     endpoint,
                     request_json(request),
@@ -120,6 +167,7 @@ class JobStore:
                     JobState.QUEUED.value,
                     now,
                     now,
+                    paid_by,
                 ),
             )
             job_id = cursor.lastrowid
@@ -153,9 +201,11 @@ class JobStore:
             )  # fmt: skip
 
     async def get(self, job_id: int) -> Job | None:
-        async with self._db.connection.execute("SELECT * FROM jobs WHERE id = ?", (job_id,)) as cur:
-            row = await cur.fetchone()
-        return _job(row) if row else None
+        # One round trip to the database thread (execute, fetch and close would be three).
+        rows = await self._db.connection.execute_fetchall(
+            "SELECT * FROM jobs WHERE id = ?", (job_id,)
+        )
+        return _job(next(iter(rows))) if rows else None
 
     async def update(self, job_id: int, **changes: Any) -> Job:
         """Change the given columns (and ``updated_at``) and return the new row."""
@@ -188,10 +238,96 @@ class JobStore:
         if expected is not None:
             sql += f" AND state IN ({', '.join('?' for _ in expected)})"
             params.extend(expected)
+        loop = asyncio.get_running_loop()
+        change = _RowChange(job_id, sql, params, expected is not None, loop.create_future())
+        self._pending.append(change)
+        if self._writer is None or self._writer.done():
+            self._writer = loop.create_task(self._write_pending(), name="job-store-writer")
+        return await change.done
+
+    async def _write_pending(self) -> None:
+        """Write the pending row changes, a batch per transaction, until none is left (group
+        commit: each costs a few round trips to the database thread, not a few per change)."""
+        batch: list[_RowChange] = []
+        try:
+            while self._pending:
+                batch = self._next_batch()
+                if not batch:
+                    continue
+                try:
+                    rows = await self._apply(batch)
+                except Exception:
+                    # One failing change must not fail the others: each on its own, as if it
+                    # had been written alone.
+                    for change in batch:
+                        try:
+                            (row,) = await self._apply([change])
+                        except Exception as error:
+                            if not change.done.done():
+                                change.done.set_exception(error)
+                        else:
+                            _settle(change, row)
+                else:
+                    for change, row in zip(batch, rows, strict=True):
+                        _settle(change, row)
+                batch = []
+        finally:
+            # Cancelled (the loop is closing): nobody may wait for a write that never comes.
+            for change in (*batch, *self._pending):
+                if not change.done.done():
+                    change.done.set_exception(RuntimeError("the job store stopped writing"))
+            self._pending.clear()
+
+    def _next_batch(self) -> list[_RowChange]:
+        """The oldest pending changes, at most one per job (a job's second change goes in the
+        next transaction, so each caller reads back the row as its own change left it)."""
+        batch: list[_RowChange] = []
+        jobs: set[int] = set()
+        while self._pending and len(batch) < _WRITE_BATCH:
+            change = self._pending[0]
+            if change.done.done():  # its caller gave up before it was written
+                self._pending.popleft()
+                continue
+            if change.job_id in jobs:
+                break
+            jobs.add(change.job_id)
+            batch.append(self._pending.popleft())
+        return batch
+
+    async def _apply(self, batch: list[_RowChange]) -> list[aiosqlite.Row | None]:
+        """Write ``batch`` in one transaction, in order; the rows as written (None for a change
+        that matched no row)."""
+        changed: list[bool] = []
         async with self._db.write() as connection:
-            cursor = await connection.execute(sql, params)
-            changed = cursor.rowcount > 0
-        return await self.get(job_id) if changed else None
+            start = 0
+            while start < len(batch):
+                first = batch[start]
+                if first.conditional:
+                    cursor = await connection.execute(first.sql, first.params)
+                    changed.append(cursor.rowcount > 0)
+                    start += 1
+                    continue
+                # Consecutive plain updates of the same columns (every poll's, say): one
+                # statement run for each. Each changes its row iff the row exists, which the
+                # read below tells.
+                end = start + 1
+                while (
+                    end < len(batch) and not batch[end].conditional and batch[end].sql == first.sql
+                ):
+                    end += 1
+                await connection.executemany(first.sql, [c.params for c in batch[start:end]])
+                changed.extend([True] * (end - start))
+                start = end
+            ids = [c.job_id for c, hit in zip(batch, changed, strict=True) if hit]
+            rows: Iterable[aiosqlite.Row] = []
+            if ids:
+                marks = ", ".join("?" for _ in ids)
+                rows = await connection.execute_fetchall(
+                    f"SELECT * FROM jobs WHERE id IN ({marks})",  # noqa: S608
+                    ids,
+                )
+        by_id = {row["id"]: row for row in rows}
+        return [by_id.get(c.job_id) if hit else None for c, hit in zip(batch, changed, strict=True)]
 
     async def find_by_callback_token(self, provider: str, token_hash: str) -> int | None:
         """The id of ``provider``'s job whose callback URL ends in the token with this digest."""
@@ -228,6 +364,72 @@ class JobStore:
             (owner_id, limit),
         ) as cursor:
             return [_job(row) for row in await cursor.fetchall()]
+
+    async def for_user_since(self, owner_id: int, since: float) -> list[Job]:
+        """The user's jobs created at ``since`` or later, oldest first (/jobs stats)."""
+        async with self._db.connection.execute(
+            "SELECT * FROM jobs WHERE owner_id = ? AND created_at >= ? ORDER BY created_at, id",
+            (owner_id, since),
+        ) as cursor:
+            return [_job(row) for row in await cursor.fetchall()]
+
+    async def in_guild_since(self, guild_id: int, since: float) -> list[Job]:
+        """The server's jobs created at ``since`` or later, oldest first (daily limits and
+        credit caps look at the last 24 hours)."""
+        async with self._db.connection.execute(
+            "SELECT * FROM jobs WHERE guild_id = ? AND created_at >= ? ORDER BY created_at, id",
+            (guild_id, since),
+        ) as cursor:
+            return [_job(row) for row in await cursor.fetchall()]
+
+    async def guild_usage(self, guild_id: int, recent: float, longer: float) -> list[MemberUsage]:
+        """Per member and provider: the server's jobs created since ``recent`` and since
+        ``longer`` (``longer`` <= ``recent``), and the credits charged for them net of refunds;
+        cancelled jobs, which were never sent, are left out."""
+        async with self._db.connection.execute(
+            """
+            SELECT owner_id, provider,
+                   SUM(created_at >= :recent) AS jobs_recent,
+                   COUNT(*) AS jobs_longer,
+                   SUM(CASE WHEN created_at >= :recent THEN net ELSE 0 END) AS credits_recent,
+                   SUM(net) AS credits_longer,
+                   SUM(sponsored AND created_at >= :recent) AS sponsored_recent,
+                   SUM(sponsored) AS sponsored_longer,
+                   SUM(CASE WHEN sponsored AND created_at >= :recent THEN net ELSE 0 END)
+                       AS sponsored_credits_recent,
+                   SUM(CASE WHEN sponsored THEN net ELSE 0 END) AS sponsored_credits_longer
+            FROM (
+                SELECT owner_id, provider, created_at, paid_by IS NOT NULL AS sponsored,
+                       MAX(0, COALESCE(credits_charged, 0) - COALESCE(credits_refunded, 0))
+                           AS net
+                FROM jobs
+                WHERE guild_id = :guild AND created_at >= :longer AND state != :cancelled
+            )
+            GROUP BY owner_id, provider
+            ORDER BY jobs_longer DESC, owner_id, provider
+            """,
+            {
+                "guild": guild_id,
+                "recent": recent,
+                "longer": longer,
+                "cancelled": JobState.CANCELLED.value,
+            },
+        ) as cursor:
+            rows = await cursor.fetchall()
+        return [
+            MemberUsage(
+                owner_id=row["owner_id"],
+                provider=row["provider"],
+                jobs=(row["jobs_recent"], row["jobs_longer"]),
+                credits=(row["credits_recent"], row["credits_longer"]),
+                sponsored_jobs=(row["sponsored_recent"], row["sponsored_longer"]),
+                sponsored_credits=(
+                    row["sponsored_credits_recent"],
+                    row["sponsored_credits_longer"],
+                ),
+            )
+            for row in rows
+        ]
 
     async def generation_times(self) -> dict[tuple[str, str], list[float]]:
         """The most recent learned durations (seconds, oldest first) per (endpoint, size class)."""

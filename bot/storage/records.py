@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -57,6 +58,9 @@ class Destination:
     channel_id: int | None = None
     thread_id: int | None = None
     message_id: int | None = None
+    #: The server keeps cards and results private: they are in the owner's DMs (``channel_id``
+    #: is that DM channel), while ``guild_id`` stays the server the job was asked in.
+    private: bool = False
 
 
 @dataclass(frozen=True)
@@ -116,6 +120,19 @@ class Job:
     raw: dict[str, Any] | None = field(default=None, compare=False)
     #: SHA-256 (hex) of the token in the callback URL its last submit carried; None: none did.
     callback_token_hash: str | None = None
+    #: Whose stored key pays when it is not the owner's own (a server's sponsor key, see
+    #: :func:`server_key_owner`); None: the owner's.
+    paid_by: int | None = None
+
+    @property
+    def key_owner(self) -> int:
+        """The ``api_keys`` owner whose key the job is sent and polled with."""
+        return self.owner_id if self.paid_by is None else self.paid_by
+
+    @property
+    def sponsor_guild_id(self) -> int | None:
+        """The server whose sponsor key pays for the job, or None."""
+        return None if self.paid_by is None else sponsor_guild(self.paid_by)
 
     @property
     def has_media(self) -> bool:
@@ -142,8 +159,70 @@ _OUTCOMES = {
 }
 
 
+def server_key_owner(guild_id: int) -> int:
+    """Who a server's sponsor key is stored under in ``api_keys``: the negated server id, which
+    no member can have (Discord ids are positive)."""
+    return -guild_id
+
+
+def sponsor_guild(key_owner: int) -> int | None:
+    """The server whose sponsor key ``key_owner`` names, or None for a member."""
+    return -key_owner if key_owner < 0 else None
+
+
+class AllowedKind(StrEnum):
+    """What a server can restrict generating to."""
+
+    CHANNEL = "channel"
+    ROLE = "role"
+    #: A /video or /image model key.
+    MODEL = "model"
+
+
+@dataclass(frozen=True)
+class CreditCap:
+    """Credits (the provider's own unit) one member, and the whole server, may spend in any 24
+    hours at one provider; None: no cap."""
+
+    provider: str
+    per_member: int | None = None
+    per_server: int | None = None
+
+
 @dataclass(frozen=True)
 class GuildSettings:
+    """What a server's admins decided; a server that never changed anything gets the defaults
+    (no restriction; the bot's own limits)."""
+
     guild_id: int
+    #: Jobs of one member sent at once; None: the bot's setting.
     max_running_per_user: int | None = None
-    allowed_providers: tuple[str, ...] | None = None
+    #: Jobs of one member waiting to be sent; None: the bot's setting.
+    max_waiting_per_user: int | None = None
+    #: Jobs of one member in this server in any 24 hours; None: no limit.
+    max_jobs_per_day: int | None = None
+    #: Cards and results go to the member's DMs instead of the channel.
+    private_results: bool = False
+    audit_channel_id: int | None = None
+    #: Where generating is allowed; empty: anywhere.
+    channels: frozenset[int] = frozenset()
+    #: Who may generate (any of these roles); empty: everyone.
+    roles: frozenset[int] = frozenset()
+    #: Which /video and /image models (keys); empty: all.
+    models: frozenset[str] = frozenset()
+    #: By provider.
+    credit_caps: Mapping[str, CreditCap] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class MemberUsage:
+    """One member's jobs at one provider in a server, over two periods (the recent one first),
+    and the credits they were charged (net of refunds, where the provider reported them)."""
+
+    owner_id: int
+    provider: str
+    jobs: tuple[int, int]
+    credits: tuple[int, int]
+    #: Of those, the jobs and credits the server's sponsor key paid.
+    sponsored_jobs: tuple[int, int]
+    sponsored_credits: tuple[int, int]

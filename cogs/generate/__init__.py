@@ -8,7 +8,11 @@ One concern a module, in the order a request travels:
 - ``_threads``: the thread a result goes to, and the permissions that decide where it goes
 - ``_card``: what the status card and the result message say
 - ``_delivery``: the engine's delivery port: card edits, results, fallbacks, upload limits
-- ``_buttons``: Re-roll, Extend, Animate, Details, Delete and Send again under a result
+- ``_buttons``: Re-roll, Edit, Extend, Animate, Details, Delete and Send again under a result;
+  Cancel on the card of a job still waiting
+- ``_edit``: the Edit button's form, pre-filled, checked like the commands
+- ``_preferences``: a member's /preferences applied to the options left empty; who decides
+  that results are private
 - ``_inputs``: input files kept on the card, and their links signed afresh before a send
 
 ``setup`` plugs the delivery port and the input refresher into the engine and registers the
@@ -19,7 +23,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from cogs.generate._buttons import RESULT_BUTTONS, DeleteButton, result_view
+from cogs.generate._buttons import RESULT_BUTTONS, DeleteButton, card_view, result_view
 from cogs.generate._card import (
     describe_duration,
     model_title,
@@ -62,7 +66,9 @@ __all__ = [
 
 
 async def setup(bot: SeedanceBot) -> None:
-    delivery = DiscordDelivery(bot, views=result_view, downloader=bot.downloader)
+    delivery = DiscordDelivery(
+        bot, views=result_view, card_views=card_view, downloader=bot.downloader
+    )
     bot.engine.connect_port(delivery, inputs=DiscordInputs(bot))
     # Buttons on results posted before a restart keep working.
     bot.add_dynamic_items(*RESULT_BUTTONS)

@@ -19,6 +19,7 @@ from bot.providers.registry import extension_for
 from bot.storage import Job, JobOutcome, JobState
 from cogs._errors import reply, report
 from cogs._text import clip
+from cogs.generate._edit import open_edit_form
 from cogs.generate._flow import Generation, ask_for_key
 from cogs.generate._inputs import is_discord_cdn, map_urls, refresh_inputs
 from cogs.generate._requests import (
@@ -51,8 +52,10 @@ async def _start(
     request: ProviderRequest,
     given: list[discord.Attachment] | None = None,
 ) -> None:
-    if await generation.bot.keys.get(interaction.user.id, choice.provider) is None:
-        # The clicker pays with their own key; without one there is no job, so no card either.
+    usable, _ = await generation.usable(interaction)  # refused here if the server says so
+    if choice.provider not in usable:
+        # The clicker pays with their own key (or the server's, where it pays for members
+        # without one); without one there is no job, so no card either.
         await ask_for_key(interaction, choice)
         return
     # ``given`` files are kept on the new card, so a re-roll of this job days later finds them.
@@ -164,7 +167,7 @@ class AnimateButton(_JobButton, action="animate"):
             if uploaded is not None
             else (job.image_urls[0] if job.image_urls else None)
         )
-        linked = [k.provider for k in await generation.bot.keys.for_user(interaction.user.id)]
+        linked, _ = await generation.usable(interaction)
         choice = animating_model(linked)
         if image is None or choice is None:
             text = "This result has no image." if image is None else (
@@ -256,14 +259,71 @@ class SendAgainButton(_JobButton, action="again"):
         )
 
 
-#: Every button a result can carry, registered once so they work on results of earlier runs.
+#: What the Cancel button answers, privately, to the one who pressed it.
+CANCEL_NOT_OWNER = "Only the member who asked for job #{job_id} can cancel it."
+CANCEL_DONE = "Cancelled job #{job_id}. It was never sent, so nothing was charged."
+CANCEL_ALREADY = "Job #{job_id} is already cancelled."
+CANCEL_TOO_LATE = (
+    "Job #{job_id} has already been sent to the provider, so it can no longer be cancelled. "
+    "The result will be posted when it is ready."
+)
+CANCEL_FINISHED = "Job #{job_id} has already finished."
+
+
+class CancelButton(_JobButton, action="cancel"):
+    """On the status card of a job still waiting in its owner's queue: cancel it, unsent."""
+
+    label = "Cancel"
+    emoji = "✖️"
+    style = discord.ButtonStyle.danger
+
+    async def act(self, generation: Generation, interaction: discord.Interaction, job: Job) -> None:
+        if job.owner_id != interaction.user.id:
+            await reply(interaction, CANCEL_NOT_OWNER.format(job_id=job.id))
+            return
+        # The engine removes it from the queue and tells its card (which drops this button).
+        if await generation.bot.engine.cancel(job.id, job.owner_id) is not None:
+            await reply(interaction, CANCEL_DONE.format(job_id=job.id))
+            return
+        # Lost the race to the submit, or pressed twice: say what the job is now.
+        now = await generation.bot.jobs.get(job.id) or job
+        if now.state is JobState.CANCELLED:
+            text = CANCEL_ALREADY
+        elif now.state.unfinished:
+            text = CANCEL_TOO_LATE
+        else:
+            text = CANCEL_FINISHED
+        await reply(interaction, text.format(job_id=job.id))
+
+
+class EditButton(_JobButton, action="edit"):
+    """A form with the prompt and main options of this job; what it sends is a new job,
+    checked like the slash command and charged to whoever sends it."""
+
+    label = "Edit"
+    emoji = "✏️"
+
+    async def act(self, generation: Generation, interaction: discord.Interaction, job: Job) -> None:
+        await open_edit_form(generation, interaction, job, start=_start)
+
+
+#: Every button a result or a status card can carry, registered once so they work on messages
+#: of earlier runs.
 RESULT_BUTTONS: tuple[type[discord.ui.DynamicItem[Any]], ...] = (
     RerollButton, ExtendButton, AnimateButton, DetailsButton, DeleteButton, SendAgainButton,
+    CancelButton, EditButton,
 )  # fmt: skip
 
 
+def card_view(job: Job) -> discord.ui.View:
+    """The buttons on the status card of a job waiting in its owner's queue: Cancel."""
+    view = discord.ui.View(timeout=None)
+    view.add_item(CancelButton(job.id))
+    return view
+
+
 def result_view(job: Job) -> discord.ui.View:
-    """The buttons under a result (or a failure: re-roll, details and delete only)."""
+    """The buttons under a result (or a failure: re-roll, edit, details and delete only)."""
     view = discord.ui.View(timeout=None)
     outcome = job.outcome
     if outcome is JobOutcome.UNCERTAIN:
@@ -271,6 +331,7 @@ def result_view(job: Job) -> discord.ui.View:
         view.add_item(DetailsButton(job.id))
         return view
     view.add_item(RerollButton(job.id))
+    view.add_item(EditButton(job.id))
     succeeded = outcome is JobOutcome.SUCCEEDED
     if succeeded and extension_for(job.endpoint) is not None and job.video_url:
         view.add_item(ExtendButton(job.id))

@@ -80,6 +80,9 @@ PRIVATE_FAILURES = frozenset(
 RESULT_FOOTER = "Job #{job_id}"
 _RESULT_FOOTER = re.compile(r"^Job #(\d+)$")
 CARD_FOOTER = "Job #{job_id} · status"
+#: Who pays, on the card of a job the server's sponsor key pays for (a member's own key: no line).
+PAID_BY_FIELD = "Paid by"
+PAID_BY_SERVER = "the server's key"
 
 
 def title_of(endpoint_id: str, request: Mapping[str, Any]) -> str:
@@ -252,6 +255,8 @@ def status_embed(job: Job, progress: Progress | None, cost: CostEstimate | None)
     if cost is not None:
         embed.add_field(name="Cost estimate", value=str(cost), inline=True)
     embed.add_field(name="Requested by", value=f"<@{job.owner_id}>", inline=True)
+    if job.sponsor_guild_id is not None:
+        embed.add_field(name=PAID_BY_FIELD, value=PAID_BY_SERVER, inline=True)
     embed.set_footer(text=CARD_FOOTER.format(job_id=job.id))
     return embed
 

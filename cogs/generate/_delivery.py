@@ -29,7 +29,7 @@ from bot.jobs import DeliveryOutcome, Progress, ProgressKind
 from bot.models import endpoint, endpoint_for
 from bot.net import Downloader, DownloadOutcome
 from bot.providers import CostEstimate
-from bot.storage import Job
+from bot.storage import Destination, Job
 from cogs.generate._card import (
     PRIVATE_FAILURES,
     LinkReason,
@@ -258,6 +258,7 @@ class DiscordDelivery:
         bot: SeedanceBot,
         *,
         views: Callable[[Job], discord.ui.View | None] | None = None,
+        card_views: Callable[[Job], discord.ui.View | None] | None = None,
         card_interval: float = CARD_EDIT_INTERVAL,
         clock: Clock = time.monotonic,
         sleep: Sleep = asyncio.sleep,
@@ -266,6 +267,9 @@ class DiscordDelivery:
         self._bot = bot
         #: The buttons under a result (persistent views), if any.
         self.views = views
+        #: The buttons on the status card of a job still waiting to be sent (Cancel), if any;
+        #: every other edit of a card takes them off.
+        self.card_views = card_views
         #: Fetches result files: public https hosts only (tests put in one that admits loopback).
         #: Closed with this port.
         self.downloader = downloader or Downloader.from_settings(bot.settings)
@@ -316,17 +320,27 @@ class DiscordDelivery:
         assert destination.channel_id is not None
         assert destination.message_id is not None
         channel = self._bot.get_partial_messageable(
-            destination.channel_id, guild_id=destination.guild_id
+            destination.channel_id, guild_id=_guild_of(destination)
         )
         message = channel.get_partial_message(destination.message_id)
         try:
-            await message.edit(embed=self.status_card(job, progress))
+            if self.card_views is None:
+                await message.edit(embed=self.status_card(job, progress))
+            else:
+                await message.edit(embed=self.status_card(job, progress), view=self._card_view(job))
         except (discord.Forbidden, discord.NotFound) as error:
             if progress.kind not in _FINAL:
                 self._lost_cards.add(job.id)
             log.warning("Status card of job %d cannot be edited: %s", job.id, error)
         except (discord.HTTPException, aiohttp.ClientError, TimeoutError) as error:
             log.warning("Status card of job %d not edited this time: %s", job.id, error)
+
+    def _card_view(self, job: Job) -> discord.ui.View | None:
+        """The card's buttons now: only while the job waits its turn in its owner's queue
+        (looked at when the edit is made, so a job picked to be sent meanwhile gets none)."""
+        if self.card_views is None or not self._bot.engine.waiting_turn(job.id):
+            return None
+        return self.card_views(job)
 
     # -- results -------------------------------------------------------------------------------
 
@@ -352,7 +366,7 @@ class DiscordDelivery:
         )
         outcome = DeliveryOutcome.UNDELIVERABLE
         for target in targets:
-            channel = self._channel(target, destination.guild_id)
+            channel = self._channel(target, _guild_of(destination))
             try:
                 shown = await self._shown(channel, job) if repeat else Shown()
                 if shown.complete:
@@ -363,7 +377,8 @@ class DiscordDelivery:
                         "Job %d was posted in part in %d (%d of %d results): posting the rest",
                         job.id, target, len(shown.items), shown.count,
                     )  # fmt: skip
-                guild = self._bot.get_guild(destination.guild_id) if destination.guild_id else None
+                guild_id = _guild_of(destination)
+                guild = self._bot.get_guild(guild_id) if guild_id else None
                 limit = upload_limit(interaction=interaction, guild=guild)
                 await self.send_result(channel, job, limit=limit, shown=shown)
             except discord.HTTPException as error:
@@ -638,6 +653,12 @@ class Shown:
     @property
     def complete(self) -> bool:
         return self.header and self.items >= frozenset(range(self.count))
+
+
+def _guild_of(destination: Destination) -> int | None:
+    """The server the job's messages are in: none for a private job, whose card and result are
+    in its owner's DMs (with a DM's upload limit), though the job belongs to a server."""
+    return None if destination.private else destination.guild_id
 
 
 def result_stem(job_id: int, index: int, count: int) -> str:

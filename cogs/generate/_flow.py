@@ -10,18 +10,26 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 import aiohttp
 import discord
 from discord.ext import commands
 
+from bot.jobs import KeyRejectedError, NoLinkedKeyError
 from bot.models import InvalidParameters, MediaKind, ProviderRequest
-from bot.storage import Destination, Job
+from bot.storage import Destination, Job, KeyDecryptionError
 from cogs._errors import UserFacingError, describe_problems, reply, report
 from cogs.generate._delivery import DiscordDelivery, upload_limit
 from cogs.generate._inputs import keep_on_card, map_urls
+from cogs.generate._policy import OPEN, Clearance, GenerationPolicy, Place
+from cogs.generate._preferences import (
+    preferred_model,
+    ratio_note,
+    results_private,
+    with_preferences,
+)
 from cogs.generate._requests import (
     ALL_MODELS,
     Attachment,
@@ -32,7 +40,7 @@ from cogs.generate._requests import (
     split_urls,
 )
 from cogs.generate._threads import describe_missing_permissions, missing_permissions, open_thread
-from cogs.keys import link_key_view
+from cogs.keys import link_key_view, provider_name
 
 if TYPE_CHECKING:
     from bot.app import SeedanceBot
@@ -42,6 +50,28 @@ log = logging.getLogger(__name__)
 PROMPT_FILE_MAX_BYTES = 64 * 1024
 #: A modal holds at most five text inputs of at most 4,000 characters each.
 MODAL_PARTS, MODAL_PART_MAX = 5, 4000
+
+#: Where the server, or the member (/preferences), keeps cards and results private: the DM
+#: that becomes the card, until the job exists; what the command answers (privately) once it
+#: does; and DMs closed to the bot.
+PRIVATE_CARD_PLACEHOLDER = "Preparing your job…"
+PRIVATE_CARD_NOTE = (
+    "Your generations are private here: job #{job_id}'s status card and its result are in "
+    "your DMs: {link}"
+)
+PRIVATE_DMS_CLOSED = (
+    "Your generations are private here (this server keeps them private, or you chose so in "
+    "/preferences), so their cards and results go to your DMs, but I cannot send you direct "
+    "messages. Nothing was sent and nothing was charged. Allow direct messages from this "
+    "server's members (Privacy Settings), then try again."
+)
+#: The server's sponsor key would pay, but it cannot be used now.
+SERVER_KEY_UNUSABLE = (
+    "This server's {provider} key would pay for this, but it cannot be used right now (refused "
+    "by {provider}, or no longer readable). Nothing was sent and nothing was charged. Ask a "
+    "server admin to link it again with /settings sponsor link, or link your own key with "
+    "/key link."
+)
 
 
 @dataclass
@@ -86,6 +116,9 @@ class Generation(commands.Cog):
     def __init__(self, bot: SeedanceBot, delivery: DiscordDelivery) -> None:
         self.bot = bot
         self.delivery = delivery
+        #: The server rules every generation passes before anything is recorded (plugged in by
+        #: the ``cogs.settings`` extension; without it, none).
+        self.policy: GenerationPolicy = OPEN
 
     @classmethod
     def of(cls, client: discord.Client) -> Generation:
@@ -95,6 +128,22 @@ class Generation(commands.Cog):
             raise RuntimeError("the cogs.generate extension is not loaded")
         return cog
 
+    async def _clear(
+        self,
+        interaction: discord.Interaction,
+        choice: ModelChoice,
+        request: ProviderRequest | None,
+    ) -> Clearance:
+        """The server's rules for this generation (:attr:`policy`), with the member's own
+        "private results" (/preferences): the stricter of the two decides where the card goes
+        (in a DM with the bot there is no one else to hide it from)."""
+        clearance = await self.policy.clear(interaction, choice, request)
+        if interaction.guild_id is None:
+            return clearance
+        preferences = await self.bot.preferences.get(interaction.user.id)
+        private = results_private(clearance.private, preferences.private_results)
+        return clearance if private == clearance.private else replace(clearance, private=private)
+
     async def cog_unload(self) -> None:
         # After the engine has stopped (the bot closes it first): nothing is delivered any more.
         await self.delivery.aclose()
@@ -103,24 +152,36 @@ class Generation(commands.Cog):
         self, interaction: discord.Interaction, ask: Ask, *, prompt: str | None = None
     ) -> None:
         """Run one generation request from a command (or the prompt form) to a queued job."""
-        linked = [key.provider for key in await self.bot.keys.for_user(interaction.user.id)]
-        choice = ALL_MODELS.get(ask.model_key or "") or default_model(ask.kind, linked)
+        # Refused privately here if the server does not let this member generate here.
+        linked, place = await self.usable(interaction)
+        preferences = await self.bot.preferences.get(interaction.user.id)
+        # A model named in the command wins; else the member's default (/preferences), if the
+        # server allows it.
+        choice = (
+            ALL_MODELS.get(ask.model_key or "")
+            or _allowed(preferred_model(preferences, ask.kind), place)
+            or default_model(ask.kind, linked, place.models)
+        )
+        # The server's rules (models, limits, credit caps) come before anything else.
+        clearance = await self._clear(interaction, choice, None) if choice else Clearance()
         if choice is None or choice.provider not in linked:
             await ask_for_key(interaction, choice)
             return
         # A full queue, or a key the provider refused or the bot cannot read: refused privately
         # before anything else (no form to fill in, no card, no thread, nothing charged).
-        await self.bot.engine.admit(interaction.user.id, choice.provider)
+        await self._admit(interaction, choice, clearance)
         prompt = prompt if prompt is not None else ask.prompt
         if prompt is None and ask.prompt_file is None:
             await interaction.response.send_modal(PromptModal(self, ask, choice))
             return
         if ask.prompt_file is not None:
             _check_prompt_file(ask.prompt_file)
+        options, ratio_skipped = with_preferences(choice, ask.options, preferences)
+        ask = replace(ask, options=options)
         request: ProviderRequest | None = None
         if prompt is not None and ask.prompt_file is None:
             request = build_request(choice, inputs_for(ask, prompt))  # errors reach the tree
-        await interaction.response.defer(thinking=True)
+        await interaction.response.defer(thinking=True, ephemeral=clearance.private)
         if request is None:
             try:
                 prompt = await _read_prompt(ask.prompt_file)
@@ -134,6 +195,10 @@ class Generation(commands.Cog):
                 return
         given = [a for a in (ask.start_frame, ask.end_frame, *ask.files) if a is not None]
         await self.queue(interaction, choice, request, given)
+        if ratio_skipped is not None:
+            await interaction.followup.send(
+                ratio_note(choice, ratio_skipped, request), ephemeral=True
+            )
 
     async def queue(
         self,
@@ -146,15 +211,25 @@ class Generation(commands.Cog):
         is written before anything public or anything reaches the provider; the card and thread
         exist before it can finish)."""
         card_id: int | None = None
+        clearance: Clearance | None = None
         if not interaction.response.is_done():
             # Refused privately (ephemeral) while nothing public exists yet.
-            await self.bot.engine.admit(interaction.user.id, choice.provider)
-            acknowledged = await interaction.response.defer(thinking=True)
+            clearance = await self._clear(interaction, choice, request)
+            await self._admit(interaction, choice, clearance)
+            acknowledged = await interaction.response.defer(
+                thinking=True, ephemeral=clearance.private
+            )
             card_id = acknowledged.message_id if acknowledged is not None else None
         try:
+            if clearance is None:
+                # Deferred by /video or /image: the rules again, now with the request's price.
+                clearance = await self._clear(interaction, choice, request)
+                await self._admit(interaction, choice, clearance)
             if card_id is None:
                 card_id = (await interaction.original_response()).id
-            job = await self._post_card_and_queue(interaction, choice, request, given, card_id)
+            job = await self._post_card_and_queue(
+                interaction, choice, request, given, card_id, clearance
+            )
         except Exception:
             # The public "thinking…"/card message must not turn into a public error: remove it,
             # so the tree handler's answer arrives as a private follow-up instead.
@@ -162,11 +237,35 @@ class Generation(commands.Cog):
                 await interaction.delete_original_response()
             raise
         log.info("Job %d queued by %d on %s", job.id, interaction.user.id, choice.key)
-        note = _permission_note(interaction)
+        # The job goes ahead (results fall back to the channel, links or DMs); the member is
+        # told up front what will look different, and who can fix it; and why it may wait.
+        notes = [*clearance.notes, "" if clearance.private else _permission_note(interaction)]
+        note = "\n".join(n for n in notes if n)
         if note:
-            # The job goes ahead (results fall back to the channel, links or DMs); the member is
-            # told up front what will look different, and who can fix it.
             await interaction.followup.send(note, ephemeral=True)
+
+    async def usable(self, interaction: discord.Interaction) -> tuple[list[str], Place]:
+        """The providers the member can generate with here (their own keys, then those the
+        server's key pays for) and what the server allows; raises (naming the rule) when the
+        server does not let them generate here."""
+        place = await self.policy.place(interaction)
+        own = [key.provider for key in await self.bot.keys.for_user(interaction.user.id)]
+        return [*own, *sorted(place.sponsored - set(own))], place
+
+    async def _admit(
+        self, interaction: discord.Interaction, choice: ModelChoice, clearance: Clearance
+    ) -> None:
+        """The engine's own checks (a usable key, room in the member's queue), with the
+        server's key named when it is the one that cannot be used."""
+        try:
+            await self.bot.engine.admit(
+                interaction.user.id, choice.provider, paid_by=clearance.paid_by
+            )
+        except (KeyRejectedError, NoLinkedKeyError, KeyDecryptionError):
+            if clearance.paid_by is None:
+                raise
+            name = provider_name(choice.provider)
+            raise UserFacingError(SERVER_KEY_UNUSABLE.format(provider=name)) from None
 
     async def _post_card_and_queue(
         self,
@@ -175,6 +274,7 @@ class Generation(commands.Cog):
         request: ProviderRequest,
         given: list[discord.Attachment] | None,
         card_id: int,
+        clearance: Clearance,
     ) -> Job:
         """Record the job held (nothing is sent yet) with the id of the message that becomes
         its card, show the card, start the thread, then let the engine send it.
@@ -182,21 +282,52 @@ class Generation(commands.Cog):
         A job that cannot be recorded has nothing public (the "thinking…" message is removed
         by the caller). A process killed after recording leaves a job the next start runs,
         editing this card. Any other failure cancels the job and removes its thread.
+
+        Where the server keeps generations private the card is a DM, sent before the job is
+        recorded (DMs closed to the bot: refused, nothing recorded); the command's own answer,
+        private, points to it, and the result follows it there.
         """
         engine = self.bot.engine
-        job = await engine.enqueue(
-            owner_id=interaction.user.id,
-            request=request,
-            destination=Destination(
+        private_card = await _open_private_card(interaction) if clearance.private else None
+        destination = (
+            Destination(
                 guild_id=interaction.guild_id, channel_id=interaction.channel_id, message_id=card_id
-            ),
-            hold=True,
+            )
+            if private_card is None
+            else Destination(
+                guild_id=interaction.guild_id,
+                channel_id=private_card.channel.id,
+                message_id=private_card.id,
+                private=True,
+            )
         )
+        try:
+            job = await engine.enqueue(
+                owner_id=interaction.user.id,
+                request=request,
+                destination=destination,
+                hold=True,
+                paid_by=clearance.paid_by,
+            )
+        except BaseException:
+            if private_card is not None:
+                with contextlib.suppress(discord.HTTPException):
+                    await private_card.delete()
+            raise
         # Held: the engine cannot have delivered the job yet.
         self.delivery.follow(job.id, interaction)
         thread_id: int | None = None
+        card: discord.Message
         try:
-            card = await interaction.edit_original_response(embed=self.delivery.status_card(job))
+            if private_card is None:
+                card = await interaction.edit_original_response(
+                    embed=self.delivery.status_card(job)
+                )
+            else:
+                card = await private_card.edit(content=None, embed=self.delivery.status_card(job))
+                await interaction.edit_original_response(
+                    content=PRIVATE_CARD_NOTE.format(job_id=job.id, link=card.jump_url)
+                )
             copied: ProviderRequest | None = None
             if given:
                 copies = await keep_on_card(card, given, upload_limit(interaction=interaction))
@@ -209,7 +340,7 @@ class Generation(commands.Cog):
             thread_id = await open_thread(
                 card,
                 request,
-                channel=interaction.channel,
+                channel=interaction.channel if private_card is None else card.channel,
                 app_permissions=interaction.app_permissions,
             )
             return await engine.release(job.id, request=copied, thread_id=thread_id)
@@ -268,6 +399,23 @@ class PromptModal(discord.ui.Modal):
         # Answered as the command would be: privately, naming what to change (discord.py's
         # default only logs it, and the member sees "interaction failed").
         await report(interaction, error)
+
+
+def _allowed(choice: ModelChoice | None, place: Place) -> ModelChoice | None:
+    """``choice`` if the server allows it here, else None."""
+    if choice is None or place.models is None or choice.key in place.models:
+        return choice
+    return None
+
+
+async def _open_private_card(interaction: discord.Interaction) -> discord.Message:
+    """The DM that becomes the card of a private job; refused (naming the setting) when the
+    member's DMs are closed to the bot, before anything is recorded."""
+    try:
+        channel = interaction.user.dm_channel or await interaction.user.create_dm()
+        return await channel.send(PRIVATE_CARD_PLACEHOLDER)
+    except discord.Forbidden:
+        raise UserFacingError(PRIVATE_DMS_CLOSED) from None
 
 
 async def ask_for_key(interaction: discord.Interaction, choice: ModelChoice | None) -> None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import mimetypes
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -62,11 +62,21 @@ def choice_of(endpoint_id: str, request: Mapping[str, Any]) -> ModelChoice | Non
     return None
 
 
-def default_model(kind: MediaKind, linked: Iterable[str]) -> ModelChoice | None:
-    """The first model of a provider the user has linked a key for."""
+def default_model(
+    kind: MediaKind, linked: Iterable[str], allowed: Collection[str] | None = None
+) -> ModelChoice | None:
+    """The first model of a provider the user has linked a key for (among the ``allowed``
+    model keys, if the server restricts them)."""
     providers = set(linked)
     models = VIDEO_MODELS if kind is MediaKind.VIDEO else IMAGE_MODELS
-    return next((m for m in models.values() if m.provider in providers), None)
+    return next(
+        (
+            m
+            for m in models.values()
+            if m.provider in providers and (allowed is None or m.key in allowed)
+        ),
+        None,
+    )
 
 
 def animating_model(linked: Iterable[str]) -> ModelChoice | None:
@@ -228,3 +238,65 @@ def allowed_values(choice: ModelChoice, option: str, given: Mapping[str, Any]) -
     context.update(choice.fixed)
     context.pop(field_name, None)
     return model.allowed(field_name, context)
+
+
+#: Options that carry the prompt or files rather than a value: never carried over as options.
+_INPUT_OPTIONS = frozenset({"prompt", "start_frame", "end_frame", "references", "images"})
+
+
+def _as_list(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
+
+
+def _as_attachment(url: str, kind: str) -> Attachment:
+    """A stored input link as an input: its kind is the one it was accepted as."""
+    name = url.split("?", 1)[0].rsplit("/", 1)[-1] or f"{kind}-input"
+    return Attachment(url, name, f"{kind}/*")
+
+
+def stored_inputs(choice: ModelChoice, request: Mapping[str, Any], prompt: str) -> Inputs:
+    """The files and links of a stored request (made with ``choice``), as inputs given anew.
+
+    Where the endpoint sorts references by kind, every file goes back as a reference of its
+    kind (a start frame sharing the image list is its first entry, where it lands again).
+    """
+    inputs = Inputs(prompt)
+    described = endpoint_description(choice.endpoint_id)
+    if described is None:
+        return inputs
+    media = described.media
+    if media.references_by_kind:
+        for kind, field_name in media.references_by_kind.items():
+            inputs.files += [_as_attachment(u, kind) for u in _as_list(request.get(field_name))]
+        return inputs
+    for slot, name in ((media.start_frame, "start_frame"), (media.end_frame, "end_frame")):
+        urls = _as_list(request.get(slot.name)) if slot is not None else []
+        if urls:
+            setattr(inputs, name, _as_attachment(urls[0], "image"))
+    if media.references is not None:
+        inputs.urls = _as_list(request.get(media.references.name))
+    return inputs
+
+
+def edited_request(
+    original: ModelChoice,
+    request: Mapping[str, Any],
+    choice: ModelChoice,
+    prompt: str,
+    edited: Mapping[str, Any],
+) -> ProviderRequest:
+    """A new request for ``choice`` from ``request`` (made with ``original``): the ``prompt``
+    and the ``edited`` options (None: left empty, so the model's default) as the member gave
+    them, checked exactly as /video and /image check theirs; the request's files and its other
+    options carried over, those ``choice`` does not take left behind (the member could not see
+    them to clear them)."""
+    inputs = stored_inputs(original, request, prompt)
+    for option, field_name in original.options.items():
+        if option in _INPUT_OPTIONS or option in edited or option not in choice.options:
+            continue
+        if request.get(field_name) is not None:
+            inputs.options[option] = request[field_name]
+    inputs.options.update({k: v for k, v in edited.items() if v is not None})
+    return build_request(choice, inputs)

@@ -173,6 +173,9 @@ class RoutesMixin:
                 "version": snowflake(),
                 "type": kind,
             }
+            if echoed["default_member_permissions"] is not None:
+                # Sent as an integer or a string; Discord answers with a string.
+                echoed["default_member_permissions"] = str(echoed["default_member_permissions"])
             if guild_id:
                 echoed["guild_id"] = guild_id
             stored.append(echoed)

@@ -156,6 +156,28 @@ async def test_a_queued_job_can_be_cancelled_and_is_never_sent(harness: Harness)
     assert await engine.cancel(first.id, owner_id=7) is None  # already sent
 
 
+async def test_only_a_job_waiting_its_turn_counts_as_waiting_for_its_card(
+    harness: Harness,
+) -> None:
+    harness.config = harness.config.__class__(
+        **{**harness.config.__dict__, "max_running_per_user": 1}
+    )
+    harness.fakes["seed2"].polls_to_finish = 10_000
+    engine = await harness.start()
+    await harness.link(7, "seed2")
+    first = await engine.enqueue(owner_id=7, request=REQUESTS["seed2"])
+    await harness.wait_state(first.id, JobState.RUNNING)
+    second = await engine.enqueue(owner_id=7, request=REQUESTS["seed2"])
+    held = await engine.enqueue(owner_id=7, request=REQUESTS["seed2"], hold=True)
+
+    assert not engine.waiting_turn(first.id)  # sent already
+    assert engine.waiting_turn(second.id)  # behind the running one
+    assert not engine.waiting_turn(held.id)  # not queued yet
+    assert await engine.cancel(second.id, owner_id=7) is not None
+    assert not engine.waiting_turn(second.id)
+    engine._check_invariants()
+
+
 async def test_a_job_that_never_finishes_times_out_at_the_provider(harness: Harness) -> None:
     from bot.jobs import PollPlan
 

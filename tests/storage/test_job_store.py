@@ -105,4 +105,5 @@ async def test_recent_jobs_of_a_user_newest_first(jobs: JobStore) -> None:
 async def test_guild_settings_default_until_changed(database: Database) -> None:
     settings = await GuildSettingsStore(database).get(123)
     assert settings.max_running_per_user is None
-    assert settings.allowed_providers is None
+    assert settings.models == frozenset()
+    assert settings.credit_caps == {}

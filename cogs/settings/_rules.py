@@ -1,0 +1,238 @@
+"""A server's rules, enforced on every generation before anything is recorded or sent.
+
+The generation flow asks :class:`ServerRules` (its policy) first where and who (channels,
+roles), then for the chosen model and request: the model, the member's waiting jobs, their jobs
+in the last 24 hours, the credit caps, and whose key pays. A refusal is a
+:class:`ServerRuleError` whose text names the rule and what it allows; the flow answers it
+privately, before any card, thread, job or charge.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Collection
+from typing import TYPE_CHECKING, ClassVar
+
+import discord
+
+from bot.models import ProviderRequest
+from bot.providers.description import ModelChoice
+from bot.storage import GuildSettings, GuildSettingsStore, Job, server_key_owner
+from cogs._errors import UserFacingError
+from cogs.generate import ALL_MODELS
+from cogs.generate._policy import Clearance, Place
+from cogs.keys import provider_name
+from cogs.settings._spending import (
+    DAY,
+    Spending,
+    counts_today,
+    estimate_request,
+    job_estimator,
+    spending,
+)
+
+if TYPE_CHECKING:
+    from bot.app import SeedanceBot
+
+NOTHING_SENT = "Nothing was sent and nothing was charged."
+CHANNEL_RULE = "This server allows generating only in some channels, not here: try {channel}."
+ROLE_RULE = (
+    "Generating on this server is for members with one of these roles: {roles}. " + NOTHING_SENT
+)
+MODEL_RULE = (
+    "{model} is not allowed on this server. Allowed models: {models}. Choose one of them with "
+    "the `model` option. " + NOTHING_SENT
+)
+WAITING_RULE = (
+    "This server lets each member have at most {limit} jobs waiting, and you have {count}. "
+    + NOTHING_SENT
+    + " /jobs list shows them; /jobs cancel removes one you no longer need."
+)
+DAILY_RULE = (
+    "This server allows {limit} jobs per member in any 24 hours, and you have made {count}. "
+    + NOTHING_SENT
+    + " You can generate here again {when}."
+)
+MEMBER_CREDITS_RULE = (
+    "This server caps {provider} spending at {cap} credits per member in any 24 hours. You "
+    "have used {used}{estimate}. " + NOTHING_SENT + " {retry}"
+)
+SERVER_CREDITS_RULE = (
+    "This server caps {provider} spending at {cap} credits for the whole server in any 24 "
+    "hours. Its members have used {used}{estimate}. " + NOTHING_SENT + " {retry}"
+)
+ESTIMATE_PART = " and this job would cost {credits}"
+RETRY_AT = "It fits again {when}."
+RETRY_NEVER = "This job alone costs more than that."
+RUNNING_NOTE = (
+    "This server runs at most {limit} of your jobs at once, so this one waits until one of "
+    "yours finishes."
+)
+
+
+def _relative(when: float) -> str:
+    """A Discord timestamp that every client shows as "in 3 hours"."""
+    return f"<t:{int(when) + 1}:R>"
+
+
+class ServerRuleError(UserFacingError):
+    """A server's rule refused a generation; the text names the rule and what it allows."""
+
+    error_code: ClassVar[str] = "ServerRule"
+
+
+class ServerRules:
+    """The :class:`~cogs.generate._policy.GenerationPolicy` of servers with /settings."""
+
+    def __init__(
+        self,
+        bot: SeedanceBot,
+        store: GuildSettingsStore,
+        *,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.bot = bot
+        self.store = store
+        self._clock = clock
+
+    async def place(self, interaction: discord.Interaction) -> Place:
+        guild_id = interaction.guild_id
+        if guild_id is None:
+            return Place()
+        settings = await self.store.get(guild_id)
+        self._where_and_who(interaction, settings)
+        return Place(
+            models=settings.models or None, sponsored=frozenset(await self.sponsored(guild_id))
+        )
+
+    async def clear(
+        self,
+        interaction: discord.Interaction,
+        choice: ModelChoice,
+        request: ProviderRequest | None,
+    ) -> Clearance:
+        guild_id = interaction.guild_id
+        if guild_id is None:
+            return Clearance()
+        settings = await self.store.get(guild_id)
+        self._where_and_who(interaction, settings)
+        if settings.models and choice.key not in settings.models:
+            raise ServerRuleError(
+                MODEL_RULE.format(model=choice.label, models=model_labels(settings.models))
+            )
+        member = interaction.user.id
+        own = {key.provider for key in await self.bot.keys.for_user(member)}
+        paid_by = None
+        if choice.provider not in own and choice.provider in await self.sponsored(guild_id):
+            # A member's own key always wins; the server's pays only for those without one.
+            paid_by = server_key_owner(guild_id)
+        engine = self.bot.engine
+        waiting_limit = settings.max_waiting_per_user
+        if waiting_limit is not None and (waiting := engine.waiting_count(member)) >= waiting_limit:
+            raise ServerRuleError(WAITING_RULE.format(limit=waiting_limit, count=waiting))
+        now = self._clock()
+        today = await self.bot.jobs.in_guild_since(guild_id, now - DAY)
+        mine = [job for job in today if job.owner_id == member]
+        self._daily(settings, mine)
+        self._credits(settings, choice, request, today, mine)
+        notes = []
+        running_limit = settings.max_running_per_user
+        if running_limit is not None and engine.running_count(member) >= running_limit:
+            notes.append(RUNNING_NOTE.format(limit=running_limit))
+        return Clearance(paid_by=paid_by, private=settings.private_results, notes=tuple(notes))
+
+    async def sponsored(self, guild_id: int) -> set[str]:
+        """The providers the server's sponsor key can pay for now (linked, readable, not
+        refused by the provider)."""
+        keys = await self.bot.keys.for_user(server_key_owner(guild_id))
+        return {key.provider for key in keys if key.readable and not key.rejected}
+
+    # -- the rules -----------------------------------------------------------------------------
+
+    def _where_and_who(self, interaction: discord.Interaction, settings: GuildSettings) -> None:
+        if settings.channels and not _in_channels(interaction, settings.channels):
+            raise ServerRuleError(
+                CHANNEL_RULE.format(channel=_one_channel(interaction, settings.channels))
+            )
+        if settings.roles and not _has_role(interaction.user, settings.roles):
+            roles = ", ".join(f"<@&{role}>" for role in sorted(settings.roles))
+            raise ServerRuleError(ROLE_RULE.format(roles=roles))
+
+    def _daily(self, settings: GuildSettings, mine: list[Job]) -> None:
+        limit = settings.max_jobs_per_day
+        if limit is None:
+            return
+        counted = [job for job in mine if counts_today(job)]
+        if len(counted) >= limit:
+            # The oldest that must leave the window for one more to fit.
+            frees = counted[len(counted) - limit].created_at + DAY
+            raise ServerRuleError(
+                DAILY_RULE.format(limit=limit, count=len(counted), when=_relative(frees))
+            )
+
+    def _credits(
+        self,
+        settings: GuildSettings,
+        choice: ModelChoice,
+        request: ProviderRequest | None,
+        today: list[Job],
+        mine: list[Job],
+    ) -> None:
+        cap = settings.credit_caps.get(choice.provider)
+        if cap is None:
+            return
+        cost = None if request is None else estimate_request(self.bot.clients, request)
+        wanted = 0 if cost is None else cost.credits
+        estimate = job_estimator(self.bot.clients)
+        name = provider_name(choice.provider)
+        for limit, jobs, template in (
+            (cap.per_member, mine, MEMBER_CREDITS_RULE),
+            (cap.per_server, today, SERVER_CREDITS_RULE),
+        ):
+            if limit is None:
+                continue
+            spent = spending(jobs, choice.provider, estimate)
+            # Without a published price only what is spent already can be held against it.
+            over = spent.used + wanted > limit if cost is not None else spent.used >= limit
+            if over:
+                raise ServerRuleError(
+                    template.format(
+                        provider=name,
+                        cap=f"{limit:,}",
+                        used=f"{spent.used:,}",
+                        estimate="" if cost is None else ESTIMATE_PART.format(credits=cost),
+                        retry=_retry(spent, limit, wanted),
+                    )
+                )
+
+
+def _retry(spent: Spending, limit: int, wanted: int) -> str:
+    if wanted > limit:
+        return RETRY_NEVER
+    when = spent.room_at(limit, wanted) if wanted else spent.room_at(limit - 1, 0)
+    return RETRY_AT.format(when=_relative(when)) if when is not None else ""
+
+
+def model_labels(keys: Collection[str]) -> str:
+    """The allowed models as members see them in the ``model`` option, in its order."""
+    return ", ".join(m.label for key, m in ALL_MODELS.items() if key in keys) or "none"
+
+
+def _in_channels(interaction: discord.Interaction, channels: Collection[int]) -> bool:
+    """In an allowed channel, or in a thread (or forum post) of one."""
+    if interaction.channel_id in channels:
+        return True
+    parent = getattr(interaction.channel, "parent_id", None)
+    return parent is not None and parent in channels
+
+
+def _one_channel(interaction: discord.Interaction, channels: Collection[int]) -> str:
+    """One allowed channel to point to, as a mention: the first that still exists."""
+    guild = interaction.guild
+    ordered = sorted(channels)
+    existing = [c for c in ordered if guild is None or guild.get_channel(c) is not None]
+    return f"<#{(existing or ordered)[0]}>"
+
+
+def _has_role(user: discord.User | discord.Member, roles: Collection[int]) -> bool:
+    return isinstance(user, discord.Member) and any(role.id in roles for role in user.roles)
