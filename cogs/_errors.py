@@ -13,7 +13,7 @@ from typing import ClassVar
 import discord
 from discord import app_commands
 
-from bot.i18n import N_, LocaleLike, listing, t, tn, translate_stored
+from bot.i18n import N_, LocaleLike, Text, listing, t, tn, translate_stored
 from bot.jobs import (
     ENGINE_MESSAGES,
     INPUT_EXPIRED,
@@ -112,16 +112,25 @@ _PERMISSIONS: dict[str, str] = {
 
 
 class UserFacingError(Exception):
-    """An error whose message is meant for the member as is."""
+    """An error whose message is meant for the member: a catalog text (marked with ``N_``) and
+    the values to fill in (``Text`` values are translated too), shown in the reader's language;
+    ``str()`` is the English text, for logs."""
 
     #: Stable name of this failure (subclasses name theirs).
     error_code: ClassVar[str] = "UserFacing"
+
+    def __init__(self, message: str = "", /, **values: object) -> None:
+        self.text = Text(message, values)
+        super().__init__(str(self.text))
+
+    def translated(self, locale: LocaleLike) -> str:
+        return self.text.translated(locale)
 
 
 def describe_problems(error: InvalidParameters, locale: LocaleLike = None) -> str:
     """Every problem on its own line, naming the option and the allowed values."""
     lines = [t(locale, "Nothing was sent and nothing was charged. Please change:")]
-    lines += [f"• {problem}" for problem in error.problems]
+    lines += [f"• {problem.translated(locale)}" for problem in error.problems]
     return clip("\n".join(lines))
 
 
@@ -191,7 +200,7 @@ def describe(error: BaseException, locale: LocaleLike = None) -> str | None:
         )
     if isinstance(error, UserFacingError):
         # Its text in the reader's language where the catalogs have it.
-        return t(locale, str(error))
+        return error.translated(locale)
     if isinstance(error, app_commands.CommandOnCooldown):
         return t(
             locale,

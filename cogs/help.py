@@ -173,8 +173,9 @@ def input_lines(choice: ModelChoice, _: Translate | None = None) -> list[str]:
     return lines
 
 
-def rule_lines(choice: ModelChoice) -> list[str]:
+def rule_lines(choice: ModelChoice, _: Translate | None = None) -> list[str]:
     """The model's cross-field rules in its own words, found by trying every pair of settings."""
+    _ = _ or gettext_for(None)
     model = choice.request_model
     reverse = {field: option for option, field in choice.options.items()}
     enumerated = [
@@ -199,8 +200,13 @@ def rule_lines(choice: ModelChoice) -> list[str]:
             for probe in probes:
                 for problem in model.rule_problems({**base, **probe}):
                     name = reverse.get(problem.field, problem.field)
-                    joiner = " " if problem.message.startswith(_VERBS) else ": "
-                    found[f"`{name}`{joiner}{problem.message}"] = None
+                    reason = problem.reason(_.locale)
+                    # "`seed` is not supported…" goes on from the option; "`resolution`: 4k…"
+                    if problem.message.startswith(_VERBS):
+                        line = _("`{option}` {problem}", option=name, problem=reason)
+                    else:
+                        line = _("`{option}`: {problem}", option=name, problem=reason)
+                    found[line] = None
     return list(found)
 
 
@@ -239,7 +245,7 @@ def model_embed(choice: ModelChoice, _: Translate | None = None) -> discord.Embe
         embed.add_field(name=_("Settings"), value=_field_value(options), inline=False)
     if inputs := input_lines(choice, _):
         embed.add_field(name=_("Files and URLs"), value=_field_value(inputs), inline=False)
-    if rules := rule_lines(choice):
+    if rules := rule_lines(choice, _):
         embed.add_field(name=_("Rules"), value=_field_value(rules), inline=False)
     embed.add_field(name=_("Price"), value=price_text(choice, _), inline=False)
     return embed

@@ -266,7 +266,8 @@ async def link_key(
                 name=name,
             )
         text = holder.named(text)
-        await reply(interaction, f"{text}\n-# {name}: {reason or _('no answer in time')}")
+        said = reason or _("no answer in time")
+        await reply(interaction, f"{text}\n-# {name}: {said}")
         return
     if result is KeyCheck.INVALID:
         log.info("%s rejected the key user %s tried to link", provider, user_id)

@@ -1,7 +1,8 @@
 """/preferences: a member's own defaults for /video and /image — show, set and clear them.
 
 They fill only the options a member leaves empty (see ``cogs.generate._preferences``); the
-stricter of their "private results" and the server's setting decides where cards go.
+stricter of their "private results" and the server's setting decides where cards go. Every answer
+is in the member's Discord language.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.i18n import N_, LocaleLike, enumeration, gettext_for, listing, t
 from bot.storage import MemberPreferences
 from cogs._errors import UserFacingError, reply
 from cogs.generate import ALL_MODELS, IMAGE_MODELS, VIDEO_MODELS
@@ -25,66 +27,85 @@ AUTOCOMPLETE_LIMIT = 25
 
 # -- what the commands say ---------------------------------------------------------------------
 
-SHOW_TITLE = "Your preferences"
-SHOW_INTRO = "Used when you leave the option empty on /video and /image; an option you give wins."
-SHOW_FOOTER = "/preferences set changes one · /preferences clear forgets them"
+#: Each preference's name, as /preferences show and the ``which`` choices of /preferences clear
+#: name it (those through the command translator).
 LABELS = {
-    "video_model": "Video model",
-    "image_model": "Image model",
-    "aspect_ratio": "Aspect ratio",
-    "private_results": "Private results",
+    "video_model": N_("Video model"),
+    "image_model": N_("Image model"),
+    "aspect_ratio": N_("Aspect ratio"),
+    "private_results": N_("Private results"),
 }
-MODEL_UNSET = "not set: the first model of a provider you linked"
-RATIO_UNSET = "not set: each model's default"
-PRIVATE_ON = "on: your status cards and results go to your DMs"
-PRIVATE_OFF = "off: shown in the channel, unless the server keeps results private"
-SET_NOTHING = "Give at least one preference to set, e.g. `/preferences set aspect_ratio:9:16`."
-UNKNOWN_RATIO = "No model takes the aspect ratio `{ratio}`. Allowed: {allowed}."
-SAVED = "Saved. {summary}"
-RATIO_NOT_EVERYWHERE = (
-    "-# {ratio} is not available on {models}: those use their own default and tell you so."
-)
-CLEARED_ALL = "Your preferences are cleared: every option uses the model's default again."
-CLEARED_ONE = "Cleared your {label} preference."
+#: What /preferences clear says for one preference (whole sentences: a name alone would have to
+#: change its case and form inside another language's sentence).
+CLEARED_ONE = {
+    "video_model": N_("Cleared your video model preference."),
+    "image_model": N_("Cleared your image model preference."),
+    "aspect_ratio": N_("Cleared your aspect ratio preference."),
+    "private_results": N_("Cleared your private results preference."),
+}
 WHAT_ALL = "everything"
 
 
-def model_text(key: str | None) -> str:
+def model_text(key: str | None, locale: LocaleLike = None) -> str:
     choice = ALL_MODELS.get(key or "")
-    return choice.label if choice is not None else MODEL_UNSET
+    if choice is not None:
+        return choice.label
+    return t(locale, "not set: the first model of a provider you linked")
 
 
-def summary(preferences: MemberPreferences) -> str:
+def summary(preferences: MemberPreferences, locale: LocaleLike = None) -> str:
     """Each preference on its own line."""
-    private = PRIVATE_ON if preferences.private_results else PRIVATE_OFF
+    _ = gettext_for(locale)
+    if preferences.private_results:
+        private = _("on: your status cards and results go to your DMs")
+    else:
+        private = _("off: shown in the channel, unless the server keeps results private")
     values = {
-        "video_model": model_text(preferences.video_model),
-        "image_model": model_text(preferences.image_model),
-        "aspect_ratio": preferences.aspect_ratio or RATIO_UNSET,
+        "video_model": model_text(preferences.video_model, locale),
+        "image_model": model_text(preferences.image_model, locale),
+        "aspect_ratio": preferences.aspect_ratio or _("not set: each model's default"),
         "private_results": private,
     }
-    return "\n".join(f"**{LABELS[name]}**: {value}" for name, value in values.items())
+    return "\n".join(
+        _("**{label}**: {value}", label=_(LABELS[name]), value=value)
+        for name, value in values.items()
+    )
 
 
-def show_embed(preferences: MemberPreferences) -> discord.Embed:
+def show_embed(preferences: MemberPreferences, locale: LocaleLike = None) -> discord.Embed:
+    _ = gettext_for(locale)
+    intro = _("Used when you leave the option empty on /video and /image; an option you give wins.")
     embed = discord.Embed(
-        title=SHOW_TITLE,
-        description=f"{SHOW_INTRO}\n\n{summary(preferences)}",
+        title=_("Your preferences"),
+        description=f"{intro}\n\n{summary(preferences, locale)}",
         colour=discord.Colour.blurple(),
     )
-    embed.set_footer(text=SHOW_FOOTER)
+    embed.set_footer(text=_("/preferences set changes one · /preferences clear forgets them"))
     return embed
 
 
-def check_ratio(ratio: str) -> str | None:
+def check_ratio(ratio: str, locale: LocaleLike = None) -> str | None:
     """Refuse a ratio no model takes; a note naming the models that do not take it, or None."""
     allowed = every_aspect_ratio()
     if ratio not in allowed:
-        raise UserFacingError(UNKNOWN_RATIO.format(ratio=ratio, allowed=", ".join(allowed)))
+        raise UserFacingError(
+            t(
+                locale,
+                "No model takes the aspect ratio `{ratio}`. Allowed: {allowed}.",
+                ratio=ratio,
+                allowed=enumeration(locale, allowed),
+            )
+        )
     without = models_without_ratio(ratio)
     if not without:
         return None
-    return RATIO_NOT_EVERYWHERE.format(ratio=ratio, models=", ".join(c.label for c in without))
+    note = t(
+        locale,
+        "{ratio} is not available on {models}: those use their own default and tell you so.",
+        ratio=ratio,
+        models=listing(locale, (c.label for c in without)),
+    )
+    return f"-# {note}"
 
 
 class Preferences(
@@ -111,7 +132,8 @@ class Preferences(
     @app_commands.command(name="show", description="Your defaults for /video and /image")
     async def show(self, interaction: discord.Interaction[SeedanceBot]) -> None:
         preferences = await self.bot.preferences.get(interaction.user.id)
-        await interaction.response.send_message(embed=show_embed(preferences), ephemeral=True)
+        embed = show_embed(preferences, interaction.locale)
+        await interaction.response.send_message(embed=embed, ephemeral=True)
 
     @app_commands.command(
         name="set", description="Set defaults used when you leave an option empty"
@@ -143,16 +165,23 @@ class Preferences(
             changes["image_model"] = IMAGE_MODELS[image_model].key
         if aspect_ratio is not None:
             ratio = aspect_ratio.strip()
-            note = check_ratio(ratio)
+            note = check_ratio(ratio, interaction.locale)
             changes["aspect_ratio"] = ratio
         if private_results is not None:
             changes["private_results"] = private_results
         if not changes:
-            await reply(interaction, SET_NOTHING)
+            await reply(
+                interaction,
+                t(
+                    interaction.locale,
+                    "Give at least one preference to set, e.g. "
+                    "`/preferences set aspect_ratio:9:16`.",
+                ),
+            )
             return
         saved = await self.bot.preferences.update(interaction.user.id, **changes)
-        text = SAVED.format(summary=summary(saved))
-        await reply(interaction, f"{text}\n{note}" if note else text)
+        lines = [t(interaction.locale, "Saved."), summary(saved, interaction.locale)]
+        await reply(interaction, "\n".join([*lines, note] if note else lines))
 
     @app_commands.command(name="clear", description="Forget one of your defaults, or all of them")
     @app_commands.describe(which="Which preference to forget (default: all of them)")
@@ -168,10 +197,16 @@ class Preferences(
         user = interaction.user.id
         if which == "all":
             await self.bot.preferences.clear(user)
-            await reply(interaction, CLEARED_ALL)
+            await reply(
+                interaction,
+                t(
+                    interaction.locale,
+                    "Your preferences are cleared: every option uses the model's default again.",
+                ),
+            )
             return
         await self.bot.preferences.update(user, **{which: None})
-        await reply(interaction, CLEARED_ONE.format(label=LABELS[which].lower()))
+        await reply(interaction, t(interaction.locale, CLEARED_ONE[which]))
 
 
 async def setup(bot: SeedanceBot) -> None:

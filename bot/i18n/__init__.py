@@ -3,7 +3,8 @@ Simplified Chinese; English for everyone else).
 
 ``t(interaction.locale, "Linked your **{name}** key.", name=...)`` translates one message;
 ``gettext_for(locale)`` gives a ``_`` for code that composes many; ``N_`` marks a text where it is
-written (the core, which has no reader) for translation where it is shown. The catalogs are gettext
+written (the core, which has no reader) for translation where it is shown, and ``Text`` carries
+such a text with its values until then. The catalogs are gettext
 ``.po`` files under ``locales/`` (see :mod:`bot.i18n.catalogs`); ``python -m bot.i18n`` adds new
 texts to them. Command descriptions reach Discord through :mod:`bot.i18n.translator`.
 
@@ -15,7 +16,10 @@ from bot.i18n.catalogs import (
     N_,
     SOURCE_LANGUAGE,
     LocaleLike,
+    Nn_,
+    Text,
     Translate,
+    enumeration,
     gettext_for,
     language_of,
     listing,
@@ -25,6 +29,7 @@ from bot.i18n.catalogs import (
     t,
     tn,
     translate_stored,
+    translated,
 )
 
 __all__ = [
@@ -32,7 +37,10 @@ __all__ = [
     "N_",
     "SOURCE_LANGUAGE",
     "LocaleLike",
+    "Nn_",
+    "Text",
     "Translate",
+    "enumeration",
     "gettext_for",
     "language_of",
     "listing",
@@ -42,4 +50,5 @@ __all__ = [
     "t",
     "tn",
     "translate_stored",
+    "translated",
 ]

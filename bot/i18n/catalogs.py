@@ -22,11 +22,13 @@ import io
 import re
 import string
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import Enum
 from pathlib import Path
 from typing import Literal, Protocol
 
+from babel.core import Locale
 from babel.lists import format_list
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
@@ -52,6 +54,9 @@ LocaleLike = Enum | str | None
 class Translate(Protocol):
     """A translation function bound to one language: ``_("Hello {name}", name=...)``."""
 
+    #: The reader's locale (for a :class:`Text`, translated with ``text.translated(_.locale)``).
+    locale: LocaleLike
+
     def __call__(self, message: str, /, **values: object) -> str: ...
 
     def number(self, value: int | float | Decimal) -> str: ...
@@ -60,6 +65,12 @@ class Translate(Protocol):
 def N_(message: str) -> str:
     """Marks ``message`` for the catalogs without translating it (it is translated where shown)."""
     return message
+
+
+def Nn_(singular: str, plural: str) -> tuple[str, str]:
+    """Marks a singular/plural pair for the catalogs (translated where shown, see
+    :meth:`Text.counted`)."""
+    return singular, plural
 
 
 def language_of(locale: LocaleLike) -> str:
@@ -104,6 +115,17 @@ def listing(locale: LocaleLike, items: Iterable[str], *, alternatives: bool = Fa
     return format_list(list(items), style=style, locale=language_of(locale))
 
 
+def enumeration(locale: LocaleLike, items: Iterable[str]) -> str:
+    """``items`` one after another, every one alike, for values rather than a sentence: "a, b,
+    c" in English and Dutch, "a、b、c" in Japanese and Chinese (the reader's list separator,
+    without the "and" :func:`listing` puts before the last)."""
+    parts = list(items)
+    if not parts:
+        return ""
+    middle = Locale.parse(language_of(locale)).list_patterns["standard"]["middle"]
+    return functools.reduce(middle.format, parts)
+
+
 def _fill(text: str, values: Mapping[str, object]) -> str:
     # Without values the text is shown as it is: braces in it need no escaping.
     return text.format_map(values) if values else text
@@ -137,6 +159,63 @@ class _Bound:
 def gettext_for(locale: LocaleLike) -> Translate:
     """A translation function for one reader, for code that composes many texts (``_``)."""
     return _Bound(locale)
+
+
+@dataclass(frozen=True)
+class Text:
+    """A text made where its reader is not known yet (the core, an exception), translated where
+    it is shown: ``Text(N_("{value} is not accepted."), {"value": "'9:21'"})``.
+
+    A value that is a ``Text`` is translated too, and a tuple of values is shown as a list in the
+    reader's language. With ``plural`` and ``count`` (see :meth:`counted`) the form fitting
+    ``count`` is chosen, as :func:`tn` does. ``str()`` gives the English text, for logs and for
+    English readers.
+    """
+
+    message: str
+    # Not hashed: the values are a dict (a frozen Text is still compared by them).
+    values: Mapping[str, object] = field(default_factory=dict, hash=False)
+    plural: str | None = None
+    count: int | None = None
+
+    def translated(self, locale: LocaleLike) -> str:
+        values = {name: _shown(locale, value) for name, value in self.values.items()}
+        if self.plural is not None and self.count is not None:
+            return tn(locale, self.message, self.plural, self.count, **values)
+        return t(locale, self.message, **values)
+
+    def __str__(self) -> str:
+        return self.translated(None)
+
+    @classmethod
+    def counted(cls, forms: tuple[str, str], count: int, **values: object) -> Text:
+        """The form of ``forms`` (marked with :func:`Nn_`) that fits ``count``; ``{count}`` is
+        filled too."""
+        singular, plural = forms
+        return cls(singular, values, plural, count)
+
+    @classmethod
+    def matching(cls, text: str, templates: Iterable[str]) -> Text:
+        """``text`` as rendered in English from one of ``templates`` (its values found back);
+        a text none of them produced is kept as it is (shown untranslated)."""
+        for template in templates:
+            match = _pattern(template).match(text)
+            if match is not None:
+                return cls(template, match.groupdict())
+        return cls(text)
+
+
+def _shown(locale: LocaleLike, value: object) -> object:
+    if isinstance(value, Text):
+        return value.translated(locale)
+    if isinstance(value, tuple):
+        return listing(locale, (str(_shown(locale, item)) for item in value))
+    return value
+
+
+def translated(locale: LocaleLike, text: str | Text) -> str:
+    """``text`` in the reader's language: a :class:`Text`, or a catalog message without values."""
+    return text.translated(locale) if isinstance(text, Text) else t(locale, text)
 
 
 # -- stored texts --------------------------------------------------------------------------------

@@ -1,7 +1,7 @@
 """Finding every translatable text, and bringing the ``.po`` files up to date with them.
 
-``messages``: every literal passed to ``t``, ``tn``, ``_`` or ``N_`` in ``bot/`` and ``cogs/``,
-found with Babel's extractor. ``commands``: every description and choice name discord.py asks the
+``messages``: every literal passed to ``t``, ``tn``, ``_``, ``N_`` or ``Nn_`` in ``bot/`` and
+``cogs/``, found with Babel's extractor. ``commands``: every description and choice name discord.py asks the
 tree's translator for, found by asking (names stay as written, see :mod:`bot.i18n.translator`),
 less the providers' and models' own names, which read the same in every language.
 
@@ -37,8 +37,9 @@ from bot.storage import Database, KeyCipher
 #: The project's source folders, beside ``bot/``.
 PROJECT = Path(__file__).resolve().parents[2]
 SOURCES = ("bot", "cogs")
-#: How the code marks texts: t(locale, text), tn(locale, singular, plural, n), _(text), N_(text).
-KEYWORDS: dict[str, Any] = {"t": (2,), "tn": (2, 3), "_": None, "N_": None}
+#: How the code marks texts: t(locale, text), tn(locale, singular, plural, n), _(text), N_(text),
+#: Nn_(singular, plural).
+KEYWORDS: dict[str, Any] = {"t": (2,), "tn": (2, 3), "_": None, "N_": None, "Nn_": (1, 2)}
 #: A comment starting with this right above a text is shown to translators.
 COMMENT_TAG = "i18n:"
 #: Catalog headers never change on their own, so an update only shows real changes in a diff.

@@ -16,6 +16,10 @@ log = logging.getLogger(__name__)
 
 #: Records that one request is being sent at the given time (before it leaves).
 Recorder = Callable[[float], Awaitable[None]]
+#: Most requests written to the journal in one transaction. Every request in a write leaves
+#: when it is done: after a restart ten thousand polls waited for the first write, all left in
+#: one turn of the event loop, and their answers came back bunched together again and again.
+_JOURNAL_BATCH = 256
 
 
 class RequestBudget:
@@ -247,17 +251,17 @@ class SentJournal:
     """Writes every request to storage before it leaves, so the next process counts it too.
 
     Group commit: requests sent while a write is under way are written together in the next
-    transaction, which also drops rows older than ``horizon`` (the longest window), so the table
-    holds about one window of requests. A write that fails is logged and the request still goes:
-    the budget in memory counts it either way.
+    transaction (up to a batch, then in the one after), which also drops rows older than
+    ``horizon`` (the longest window), so the table holds about one window of requests. A write
+    that fails is logged and the request still goes: the budget in memory counts it either way.
     """
 
     def __init__(self, store: SentRequestStore, clock: Clock, horizon: float) -> None:
         self._store = store
         self._clock = clock
         self.horizon = horizon
-        self._batch: list[SentRequest] = []
-        self._written: asyncio.Future[None] | None = None
+        #: Requests to write, a batch per transaction, each with what its senders wait for.
+        self._batches: deque[tuple[list[SentRequest], asyncio.Future[None]]] = deque()
         self._writer: asyncio.Task[None] | None = None
         self._failing = False
         #: Transactions written and requests in them (to see how well writes are batched).
@@ -274,10 +278,10 @@ class SentJournal:
 
     async def record(self, row: SentRequest) -> None:
         """Return once ``row`` is written (or could not be)."""
-        self._batch.append(row)
-        if self._written is None:
-            self._written = asyncio.get_running_loop().create_future()
-        written = self._written
+        if not self._batches or len(self._batches[-1][0]) >= _JOURNAL_BATCH:
+            self._batches.append(([], asyncio.get_running_loop().create_future()))
+        batch, written = self._batches[-1]
+        batch.append(row)
         if self._writer is None or self._writer.done():
             self._writer = asyncio.create_task(self._write(), name="budget-journal")
         # Shielded: a request cancelled while waiting must not cancel the others' write.
@@ -300,9 +304,8 @@ class SentJournal:
 
     async def _write(self) -> None:
         try:
-            while self._batch:
-                batch, self._batch = self._batch, []
-                written, self._written = self._written, None
+            while self._batches:
+                batch, written = self._batches.popleft()
                 try:
                     await self._store.add(batch, prune_before=self._clock.now() - self.horizon)
                 except Exception as error:
@@ -314,11 +317,11 @@ class SentJournal:
                     self.transactions += 1
                     self.rows += len(batch)
                 finally:
-                    if written is not None and not written.done():
+                    if not written.done():
                         written.set_result(None)
         finally:
             # Cancelled (the process is going down): nobody may wait for a write that never comes.
-            if self._batch and self._written is not None and not self._written.done():
-                self._batch = []
-                self._written.set_result(None)
-                self._written = None
+            while self._batches:
+                _, written = self._batches.popleft()
+                if not written.done():
+                    written.set_result(None)

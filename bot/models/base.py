@@ -11,6 +11,7 @@ from typing import Annotated, Any, ClassVar, Literal, Self, Union, get_args, get
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from pydantic.fields import FieldInfo
 
+from bot.i18n import N_, Text
 from bot.models.problems import FieldFacts, InvalidParameters, Problem, problems_from
 
 #: A JSON boolean and nothing else: "yes" or 1 from a hand-built body is a mistake, not a flag.
@@ -36,8 +37,12 @@ def visible_prompt(value: str) -> str:
     """Field validator for every prompt: something must be visible, or nothing can be generated."""
     if not has_visible_character(value):
         raise ValueError(
-            "must not be blank: it has no visible character (only spaces, invisible or "
-            "control characters)"
+            Text(
+                N_(
+                    "must not be blank: it has no visible character (only spaces, invisible or "
+                    "control characters)."
+                )
+            )
         )
     return value
 

@@ -8,6 +8,7 @@ from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import Field, field_validator
 
+from bot.i18n import N_, Nn_, Text
 from bot.models.base import ProviderRequest
 from bot.models.problems import Problem
 from bot.models.seedance2ai import _non_blank
@@ -43,8 +44,22 @@ class Seed2Request(ProviderRequest):
         if not missing:
             return []
         names = ", ".join(f"@image_file_{n}" for n in missing)
-        have = f"only {images} image(s) are attached" if images else "no images are attached"
-        return [Problem("prompt", f"refers to {names} but {have}.", related=("image_files",))]
+        have = (
+            Text.counted(
+                Nn_("only {count} image is attached", "only {count} images are attached"), images
+            )
+            if images
+            else Text(N_("no images are attached"))
+        )
+        return [
+            Problem.of(
+                "prompt",
+                N_("refers to {names} but {attached}."),
+                related=("image_files",),
+                names=names,
+                attached=have,
+            )
+        ]
 
     @property
     def has_media_references(self) -> bool:

@@ -10,6 +10,7 @@ from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import Field, field_validator
 
+from bot.i18n import N_
 from bot.models.base import Flag, ProviderRequest, visible_prompt
 from bot.models.problems import Problem
 from bot.models.urls import PublicHttpsUrl
@@ -45,32 +46,38 @@ def _mode_inputs(values: Mapping[str, Any]) -> list[Problem]:
     problems: list[Problem] = []
     if mode == "image-to-video" and not image:
         problems.append(
-            Problem(
-                "image_url", "is required for image-to-video (the start frame).", related=("mode",)
+            Problem.of(
+                "image_url",
+                N_("is required for image-to-video (the start frame)."),
+                related=("mode",),
             )
         )
     if mode == "media-to-video" and not media:
         problems.append(
-            Problem("media_urls", "needs at least one URL for media-to-video.", related=("mode",))
+            Problem.of(
+                "media_urls", N_("needs at least one URL for media-to-video."), related=("mode",)
+            )
         )
     if mode != "image-to-video":
         for name, present in (("image_url", image), ("end_image_url", end_image)):
             if present:
                 problems.append(
-                    Problem(
+                    Problem.of(
                         name,
-                        f"is only used by image-to-video, not {mode}.",
+                        N_("is only used by image-to-video, not {mode}."),
                         ("image-to-video",),
                         ("mode",),
+                        mode=mode,
                     )
                 )
     if mode != "media-to-video" and media:
         problems.append(
-            Problem(
+            Problem.of(
                 "media_urls",
-                f"are only used by media-to-video, not {mode}.",
+                N_("are only used by media-to-video, not {mode}."),
                 ("media-to-video",),
                 ("mode",),
+                mode=mode,
             )
         )
     return problems
@@ -105,14 +112,17 @@ class _VideoRequest(ProviderRequest):
         if values.get("seed") is not None:
             if values.get("channel") == "real":
                 problems.append(
-                    Problem("seed", "is not supported on the real channel.", related=("channel",))
+                    Problem.of(
+                        "seed", N_("is not supported on the real channel."), related=("channel",)
+                    )
                 )
             if values.get("quality_tier") in cls.seedless_tiers:
                 problems.append(
-                    Problem(
+                    Problem.of(
                         "seed",
-                        f"is not supported on the {values['quality_tier']} quality tier.",
+                        N_("is not supported on the {tier} quality tier."),
                         related=("quality_tier",),
+                        tier=values["quality_tier"],
                     )
                 )
         return problems
@@ -136,13 +146,14 @@ class Seedance2Request(_VideoRequest):
         tier = values.get("quality_tier")
         if values.get("resolution") in cls.pro_only_resolutions and tier not in (None, "pro"):
             problems.append(
-                Problem(
+                Problem.of(
                     "resolution",
-                    f"{values['resolution']} is only available on the pro quality tier.",
+                    N_("{resolution} is only available on the pro quality tier."),
                     tuple(
                         r for r in cls.choices("resolution") if r not in cls.pro_only_resolutions
                     ),
                     ("quality_tier",),
+                    resolution=values["resolution"],
                 )
             )
         return problems
@@ -162,11 +173,15 @@ def _image_inputs(values: Mapping[str, Any], urls_field: str) -> list[Problem]:
     kind, urls = values.get("type"), values.get(urls_field)
     if kind == "image-to-image" and not urls:
         return [
-            Problem(urls_field, "needs at least one image for image-to-image.", related=("type",))
+            Problem.of(
+                urls_field, N_("needs at least one image for image-to-image."), related=("type",)
+            )
         ]
     if kind == "text-to-image" and urls:
         return [
-            Problem(urls_field, "are only used by image-to-image.", ("image-to-image",), ("type",))
+            Problem.of(
+                urls_field, N_("are only used by image-to-image."), ("image-to-image",), ("type",)
+            )
         ]
     return []
 
@@ -199,15 +214,20 @@ class GptImage2Request(ProviderRequest):
         ratio, resolution = values.get("aspect_ratio"), values.get("resolution")
         if ratio == "auto" and resolution not in (None, "1K"):
             problems.append(
-                Problem(
-                    "aspect_ratio", "auto only works with 1K resolution.", related=("resolution",)
+                Problem.of(
+                    "aspect_ratio",
+                    N_("auto only works with 1K resolution."),
+                    related=("resolution",),
                 )
             )
         if ratio == "1:1" and resolution == "4K" and values.get("channel") == "standard":
             problems.append(
-                Problem(
+                Problem.of(
                     "resolution",
-                    "4K is not available for 1:1 on the standard channel (use economy, or 1K/2K).",
+                    N_(
+                        "4K is not available for 1:1 on the standard channel (use economy, or "
+                        "1K/2K)."
+                    ),
                     ("1K", "2K"),
                     ("aspect_ratio", "channel"),
                 )

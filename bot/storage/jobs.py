@@ -48,6 +48,8 @@ def _job(row: aiosqlite.Row) -> Job:
             row["thread_id"],
             row["message_id"],
             private=bool(row["private"]),
+            locale=row["locale"],
+            owner_locale=row["owner_locale"],
         ),
         provider=row["provider"],
         endpoint=row["endpoint"],
@@ -149,9 +151,9 @@ class JobStore:
             cursor = await connection.execute(
                 """
                 INSERT INTO jobs (owner_id, guild_id, channel_id, thread_id, message_id, private,
-                                  provider, endpoint, request_json, idempotency_key, state,
-                                  created_at, updated_at, paid_by)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                  locale, owner_locale, provider, endpoint, request_json,
+                                  idempotency_key, state, created_at, updated_at, paid_by)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """,
                 (
                     owner_id,
@@ -160,6 +162,8 @@ class JobStore:
                     destination.thread_id,
                     destination.message_id,
                     int(destination.private),
+                    destination.locale,
+                    destination.owner_locale,
                     provider,
                     endpoint,
                     request_json(request),

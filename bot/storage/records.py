@@ -61,6 +61,11 @@ class Destination:
     #: The server keeps cards and results private: they are in the owner's DMs (``channel_id``
     #: is that DM channel), while ``guild_id`` stays the server the job was asked in.
     private: bool = False
+    #: The Discord locale the card and the result are shown in (the server's for a public card,
+    #: the owner's for a private one); None: English.
+    locale: str | None = None
+    #: The owner's own Discord locale, for what only they read (a result in their DMs).
+    owner_locale: str | None = None
 
 
 @dataclass(frozen=True)

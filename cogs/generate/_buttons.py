@@ -14,11 +14,13 @@ from typing import Any, ClassVar, Self
 
 import discord
 
+from bot.i18n import N_, LocaleLike, gettext_for, t
 from bot.models import MediaKind, ProviderRequest, endpoint
 from bot.providers.registry import extension_for
 from bot.storage import Job, JobOutcome, JobState
 from cogs._errors import reply, report
 from cogs._text import clip
+from cogs.generate._card import SEND_AGAIN
 from cogs.generate._edit import open_edit_form
 from cogs.generate._flow import Generation, ask_for_key
 from cogs.generate._inputs import is_discord_cdn, map_urls, refresh_inputs
@@ -34,6 +36,7 @@ from cogs.keys import link_key_view
 
 log = logging.getLogger(__name__)
 
+#: Put before the prompt of an extension, for the model (the prompt guide's words, in English).
 EXTEND_PREFIX = "Continue from the supplied previous clip. "
 
 
@@ -65,8 +68,9 @@ async def _start(
 class _JobButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"job:_:(?P<id>\d+)"):
     """A button under a result whose custom id is ``job:<action>:<job id>``.
 
-    Subclasses name their ``action`` and implement :meth:`act`; finding the job and answering
-    errors (discord.py would only log them) is done here once.
+    Subclasses name their ``action`` and ``label`` (marked with ``N_``, shown in the language
+    of the message it is on) and implement :meth:`act`; finding the job and answering errors
+    (discord.py would only log them) is done here once.
     """
 
     action: ClassVar[str]
@@ -78,10 +82,10 @@ class _JobButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"job:
         super().__init_subclass__(template=rf"job:{action}:(?P<id>\d+)", **kwargs)
         cls.action = action
 
-    def __init__(self, job_id: int) -> None:
+    def __init__(self, job_id: int, locale: LocaleLike = None) -> None:
         super().__init__(
             discord.ui.Button(
-                label=self.label, emoji=self.emoji, style=self.style,
+                label=t(locale, self.label), emoji=self.emoji, style=self.style,
                 custom_id=f"job:{self.action}:{job_id}",
             )
         )  # fmt: skip
@@ -98,7 +102,8 @@ class _JobButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"job:
             generation = Generation.of(interaction.client)
             job = await generation.bot.jobs.get(self.job_id)
             if job is None:
-                await reply(interaction, f"Job #{self.job_id} no longer exists.")
+                text = t(interaction.locale, "Job #{job_id} no longer exists.", job_id=self.job_id)
+                await reply(interaction, text)
             else:
                 await self.act(generation, interaction, job)
         except Exception as error:
@@ -111,7 +116,7 @@ class _JobButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"job:
 class RerollButton(_JobButton, action="reroll"):
     """Same parameters, a new seed, charged to whoever presses it."""
 
-    label = "Re-roll"
+    label = N_("Re-roll")
     emoji = "🎲"
     style = discord.ButtonStyle.primary
 
@@ -134,7 +139,7 @@ class RerollButton(_JobButton, action="reroll"):
 class ExtendButton(_JobButton, action="extend"):
     """Continue from this clip, per the prompt guide (endpoints whose description says how)."""
 
-    label = "Extend"
+    label = N_("Extend")
     emoji = "⏩"
 
     async def act(self, generation: Generation, interaction: discord.Interaction, job: Job) -> None:
@@ -142,7 +147,9 @@ class ExtendButton(_JobButton, action="extend"):
         clip_url = uploaded.url if uploaded is not None else job.video_url
         found = extension_for(job.endpoint)
         if clip_url is None or found is None:
-            await reply(interaction, "This result has no clip to continue from.")
+            await reply(
+                interaction, t(interaction.locale, "This result has no clip to continue from.")
+            )
             return
         choice, extension = found
         data = {k: job.request[k] for k in extension.keep if k in job.request}
@@ -157,7 +164,7 @@ class ExtendButton(_JobButton, action="extend"):
 class AnimateButton(_JobButton, action="animate"):
     """Turn an image result into the start frame of a video."""
 
-    label = "Animate"
+    label = N_("Animate")
     emoji = "🎬"
 
     async def act(self, generation: Generation, interaction: discord.Interaction, job: Job) -> None:
@@ -169,10 +176,13 @@ class AnimateButton(_JobButton, action="animate"):
         )
         linked, _ = await generation.usable(interaction)
         choice = animating_model(linked)
-        if image is None or choice is None:
-            text = "This result has no image." if image is None else (
-                "Animating uses a video model with your own key: link one first.")  # fmt: skip
-            await reply(interaction, text, view=None if image is None else link_key_view(None))
+        locale = interaction.locale
+        if image is None:
+            await reply(interaction, t(locale, "This result has no image."))
+            return
+        if choice is None:
+            text = t(locale, "Animating uses a video model with your own key: link one first.")
+            await reply(interaction, text, view=link_key_view(None, locale))
             return
         frame = Attachment(
             image, image.rsplit("/", 1)[-1].split("?")[0] or "frame.png", "image/png"
@@ -186,18 +196,33 @@ class AnimateButton(_JobButton, action="animate"):
 class DetailsButton(_JobButton, action="details"):
     """Every parameter the job was made with, for the one who asks."""
 
-    label = "Details"
+    label = N_("Details")
     emoji = "📋"
     style = discord.ButtonStyle.secondary
 
     async def act(self, generation: Generation, interaction: discord.Interaction, job: Job) -> None:
+        _ = gettext_for(interaction.locale)
         # Single links and lists alike: signed Discord links are noise, and expire anyway.
-        shown = map_urls(job.request, lambda u: "(Discord file)" if is_discord_cdn(u) else u)
+        discord_file = _("(Discord file)")
+        shown = map_urls(job.request, lambda u: discord_file if is_discord_cdn(u) else u)
+        charged = "—" if job.credits_charged is None else _.number(job.credits_charged)
+        if job.credits_refunded:
+            credits = _(
+                "Credits: {charged} charged, {refunded} refunded",
+                charged=charged,
+                refunded=_.number(job.credits_refunded),
+            )
+        else:
+            credits = _("Credits: {charged} charged", charged=charged)
         lines = [
-            f"**Job #{job.id}** · {endpoint(job.endpoint).title} · {job.state.value}",
-            f"Provider task: `{job.remote_task_id or '—'}`",
-            f"Credits: {job.credits_charged if job.credits_charged is not None else '—'} charged"
-            + (f", {job.credits_refunded} refunded" if job.credits_refunded else ""),
+            _(
+                "**Job #{job_id}** · {model} · {state}",
+                job_id=job.id,
+                model=endpoint(job.endpoint).title,
+                state=job.state.value,
+            ),
+            _("Provider task: `{task}`", task=job.remote_task_id or "—"),
+            credits,
             "```json\n" + json.dumps(shown, indent=1, ensure_ascii=False)[:1500] + "\n```",
         ]
         await reply(interaction, clip("\n".join(lines)))
@@ -206,7 +231,7 @@ class DetailsButton(_JobButton, action="details"):
 class DeleteButton(_JobButton, action="delete"):
     """Remove a result: its requester, or members who may manage messages."""
 
-    label = "Delete"
+    label = N_("Delete")
     emoji = "🗑️"
     style = discord.ButtonStyle.danger
 
@@ -219,71 +244,77 @@ class DeleteButton(_JobButton, action="delete"):
             and interaction.channel is not None
             and interaction.permissions.manage_messages
         )
+        locale = interaction.locale
         if not allowed:
-            await reply(
-                interaction, "Only the member who asked for it, or moderators, can delete this."
-            )
+            text = t(locale, "Only the member who asked for it, or moderators, can delete this.")
+            await reply(interaction, text)
             return
         await interaction.response.defer(ephemeral=True)
         await interaction.message.delete()
-        await interaction.followup.send("Deleted.", ephemeral=True)
+        await interaction.followup.send(t(locale, "Deleted."), ephemeral=True)
 
 
 class SendAgainButton(_JobButton, action="again"):
     """An uncertain job: its owner chooses to send it again, knowing it may be charged twice."""
 
-    label = "Send again"
+    label = SEND_AGAIN
     emoji = "🔁"
     style = discord.ButtonStyle.primary
 
     async def act(self, generation: Generation, interaction: discord.Interaction, job: Job) -> None:
+        _ = gettext_for(interaction.locale)
         if job.owner_id != interaction.user.id:
-            await reply(interaction, "Only the member who asked for this job can send it again.")
+            await reply(interaction, _("Only the member who asked for this job can send it again."))
             return
+        undecided = _("Job #{job_id} is no longer waiting for a decision.", job_id=job.id)
         if job.state is not JobState.UNCERTAIN:
-            await reply(interaction, f"Job #{job.id} is no longer waiting for a decision.")
+            await reply(interaction, undecided)
             return
         # The links signed when it was first sent may have expired since: sign them again
         # (refused here, before anything is sent, if an input is gone).
-        request, _ = await refresh_inputs(generation.bot, job)
+        request, _kept = await refresh_inputs(generation.bot, job)
         requeued = await generation.bot.engine.retry_uncertain(
             job.id, interaction.user.id, request=request
         )
         if requeued is None:
-            await reply(interaction, f"Job #{job.id} is no longer waiting for a decision.")
+            await reply(interaction, undecided)
             return
         await reply(
             interaction,
-            f"Job #{job.id} is queued again. If the first attempt did reach the provider, "
-            "you may be charged for both.",
+            _(
+                "Job #{job_id} is queued again. If the first attempt did reach the provider, you "
+                "may be charged for both.",
+                job_id=job.id,
+            ),
         )
 
 
 #: What the Cancel button answers, privately, to the one who pressed it.
-CANCEL_NOT_OWNER = "Only the member who asked for job #{job_id} can cancel it."
-CANCEL_DONE = "Cancelled job #{job_id}. It was never sent, so nothing was charged."
-CANCEL_ALREADY = "Job #{job_id} is already cancelled."
-CANCEL_TOO_LATE = (
+CANCEL_NOT_OWNER = N_("Only the member who asked for job #{job_id} can cancel it.")
+CANCEL_DONE = N_("Cancelled job #{job_id}. It was never sent, so nothing was charged.")
+CANCEL_ALREADY = N_("Job #{job_id} is already cancelled.")
+CANCEL_TOO_LATE = N_(
     "Job #{job_id} has already been sent to the provider, so it can no longer be cancelled. "
     "The result will be posted when it is ready."
 )
-CANCEL_FINISHED = "Job #{job_id} has already finished."
+CANCEL_FINISHED = N_("Job #{job_id} has already finished.")
 
 
 class CancelButton(_JobButton, action="cancel"):
     """On the status card of a job still waiting in its owner's queue: cancel it, unsent."""
 
-    label = "Cancel"
+    label = N_("Cancel")
     emoji = "✖️"
     style = discord.ButtonStyle.danger
 
     async def act(self, generation: Generation, interaction: discord.Interaction, job: Job) -> None:
+        locale = interaction.locale
         if job.owner_id != interaction.user.id:
-            await reply(interaction, CANCEL_NOT_OWNER.format(job_id=job.id))
+            await reply(interaction, t(locale, CANCEL_NOT_OWNER, job_id=job.id))
             return
         # The engine removes it from the queue and tells its card (which drops this button).
         if await generation.bot.engine.cancel(job.id, job.owner_id) is not None:
-            await reply(interaction, CANCEL_DONE.format(job_id=job.id))
+            await reply(interaction, t(locale, CANCEL_DONE, job_id=job.id))
             return
         # Lost the race to the submit, or pressed twice: say what the job is now.
         now = await generation.bot.jobs.get(job.id) or job
@@ -293,14 +324,14 @@ class CancelButton(_JobButton, action="cancel"):
             text = CANCEL_TOO_LATE
         else:
             text = CANCEL_FINISHED
-        await reply(interaction, text.format(job_id=job.id))
+        await reply(interaction, t(locale, text, job_id=job.id))
 
 
 class EditButton(_JobButton, action="edit"):
     """A form with the prompt and main options of this job; what it sends is a new job,
     checked like the slash command and charged to whoever sends it."""
 
-    label = "Edit"
+    label = N_("Edit")
     emoji = "✏️"
 
     async def act(self, generation: Generation, interaction: discord.Interaction, job: Job) -> None:
@@ -315,28 +346,30 @@ RESULT_BUTTONS: tuple[type[discord.ui.DynamicItem[Any]], ...] = (
 )  # fmt: skip
 
 
-def card_view(job: Job) -> discord.ui.View:
-    """The buttons on the status card of a job waiting in its owner's queue: Cancel."""
+def card_view(job: Job, locale: LocaleLike = None) -> discord.ui.View:
+    """The buttons on the status card of a job waiting in its owner's queue: Cancel (labelled
+    in ``locale``, the card's language)."""
     view = discord.ui.View(timeout=None)
-    view.add_item(CancelButton(job.id))
+    view.add_item(CancelButton(job.id, locale))
     return view
 
 
-def result_view(job: Job) -> discord.ui.View:
-    """The buttons under a result (or a failure: re-roll, edit, details and delete only)."""
+def result_view(job: Job, locale: LocaleLike = None) -> discord.ui.View:
+    """The buttons under a result (or a failure: re-roll, edit, details and delete only),
+    labelled in ``locale`` (the result's language)."""
     view = discord.ui.View(timeout=None)
     outcome = job.outcome
     if outcome is JobOutcome.UNCERTAIN:
-        view.add_item(SendAgainButton(job.id))
-        view.add_item(DetailsButton(job.id))
+        view.add_item(SendAgainButton(job.id, locale))
+        view.add_item(DetailsButton(job.id, locale))
         return view
-    view.add_item(RerollButton(job.id))
-    view.add_item(EditButton(job.id))
+    view.add_item(RerollButton(job.id, locale))
+    view.add_item(EditButton(job.id, locale))
     succeeded = outcome is JobOutcome.SUCCEEDED
     if succeeded and extension_for(job.endpoint) is not None and job.video_url:
-        view.add_item(ExtendButton(job.id))
+        view.add_item(ExtendButton(job.id, locale))
     if succeeded and endpoint(job.endpoint).kind is MediaKind.IMAGE and job.image_urls:
-        view.add_item(AnimateButton(job.id))
-    view.add_item(DetailsButton(job.id))
-    view.add_item(DeleteButton(job.id))
+        view.add_item(AnimateButton(job.id, locale))
+    view.add_item(DetailsButton(job.id, locale))
+    view.add_item(DeleteButton(job.id, locale))
     return view

@@ -6,16 +6,19 @@ can be rebuilt hours later, after a restart, or for ``/jobs show``.
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
+from decimal import Decimal
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
 import discord
 
+from bot.i18n import CATALOGS, N_, LocaleLike, gettext_for, number, t, tn
 from bot.jobs import INPUT_EXPIRED, KEY_REJECTED, KEY_UNREADABLE, Progress, ProgressKind
 from bot.models import Provider, endpoint
 from bot.providers import CostEstimate, errors
@@ -42,31 +45,35 @@ COLOURS: dict[str, discord.Colour] = {
 
 #: Request fields (Python names) -> how a card names them. Lists of URLs are counted instead.
 _LABELS: dict[str, str] = {
-    "model": "model",
-    "mode": "mode",
-    "type": "type",
-    "quality_tier": "quality",
-    "channel": "channel",
-    "aspect_ratio": "aspect ratio",
-    "ratio": "aspect ratio",
-    "image_size": "aspect ratio",
-    "resolution": "resolution",
-    "duration": "duration",
-    "batch_count": "images",
-    "output_format": "format",
-    "generate_audio": "audio",
-    "fixed_lens": "fixed lens",
-    "seed": "seed",
+    # i18n: a parameter's name on a status card, before its value ("aspect ratio 16:9")
+    "model": N_("model"),
+    "mode": N_("mode"),
+    "type": N_("type"),
+    "quality_tier": N_("quality"),
+    "channel": N_("channel"),
+    "aspect_ratio": N_("aspect ratio"),
+    "ratio": N_("aspect ratio"),
+    "image_size": N_("aspect ratio"),
+    "resolution": N_("resolution"),
+    "duration": N_("duration"),
+    "batch_count": N_("images"),
+    "output_format": N_("format"),
+    "generate_audio": N_("audio"),
+    "fixed_lens": N_("fixed lens"),
+    "seed": N_("seed"),
 }
 _INPUTS: dict[str, str] = {
-    "image_url": "start frame",
-    "end_image_url": "end frame",
-    "media_urls": "reference",
-    "image_urls": "input image",
-    "image_files": "image",
-    "video_files": "video",
-    "audio_files": "audio file",
+    # i18n: an input file on a status card, alone or counted ("3 × reference")
+    "image_url": N_("start frame"),
+    "end_image_url": N_("end frame"),
+    "media_urls": N_("reference"),
+    "image_urls": N_("input image"),
+    "image_files": N_("image"),
+    "video_files": N_("video"),
+    "audio_files": N_("audio file"),
 }
+#: What a card's title says a job makes.
+_KINDS = {"video": N_("video"), "image": N_("image")}
 _HIDDEN = frozenset({"prompt", "callback_url"})
 
 #: Failures only their owner can act on, and that may tell about their account (its balance,
@@ -76,13 +83,13 @@ PRIVATE_FAILURES = frozenset(
     {KEY_UNREADABLE, KEY_REJECTED, INPUT_EXPIRED, errors.InsufficientCreditsError.error_code}
 )
 
-#: The footer of a result embed; also how a repeated delivery recognises one already posted.
-RESULT_FOOTER = "Job #{job_id}"
-_RESULT_FOOTER = re.compile(r"^Job #(\d+)$")
-CARD_FOOTER = "Job #{job_id} · status"
+#: The footer of a result embed; also how a repeated delivery recognises one already posted (in
+#: any language).
+RESULT_FOOTER = N_("Job #{job_id}")
+CARD_FOOTER = N_("Job #{job_id} · status")
 #: Who pays, on the card of a job the server's sponsor key pays for (a member's own key: no line).
-PAID_BY_FIELD = "Paid by"
-PAID_BY_SERVER = "the server's key"
+PAID_BY_FIELD = N_("Paid by")
+PAID_BY_SERVER = N_("the server's key")
 
 
 def title_of(endpoint_id: str, request: Mapping[str, Any]) -> str:
@@ -114,21 +121,26 @@ def prompt_excerpt(prompt: str) -> str:
     return discord.utils.escape_markdown(excerpt(prompt, PROMPT_EXCERPT))
 
 
-def describe_duration(seconds: float) -> str:
-    """``42 s``, ``3 min 5 s``, ``1 h 2 min``."""
+def describe_duration(seconds: float, locale: LocaleLike = None) -> str:
+    """``42 s``, ``3 min 5 s``, ``1 h 2 min`` (``42秒``, ``3分5秒`` …)."""
     total = max(0, round(seconds))
     hours, rest = divmod(total, 3600)
     minutes, secs = divmod(rest, 60)
     if hours:
-        return f"{hours} h {minutes} min"
+        return t(locale, "{hours} h {minutes} min", hours=hours, minutes=minutes)
+    if minutes and secs:
+        return t(locale, "{minutes} min {seconds} s", minutes=minutes, seconds=secs)
     if minutes:
-        return f"{minutes} min {secs} s" if secs else f"{minutes} min"
-    return f"{secs} s"
+        return t(locale, "{minutes} min", minutes=minutes)
+    return t(locale, "{seconds} s", seconds=secs)
 
 
-def describe_parameters(request: Mapping[str, Any], endpoint_id: str | None = None) -> str:
+def describe_parameters(
+    request: Mapping[str, Any], endpoint_id: str | None = None, locale: LocaleLike = None
+) -> str:
     """The parameters that shape the result, one short phrase each (the prompt excluded, and
     what the model's name already says)."""
+    _ = gettext_for(locale)
     choice = choice_of(endpoint_id, request) if endpoint_id else None
     implied = set(choice.fixed) if choice else set()
     parts: list[str] = []
@@ -137,61 +149,77 @@ def describe_parameters(request: Mapping[str, Any], endpoint_id: str | None = No
             continue
         if name in _INPUTS:
             count = len(value) if isinstance(value, list) else 1
-            label = _INPUTS[name]
+            label = _(_INPUTS[name])
             parts.append(
                 label if count == 1 and not isinstance(value, list) else f"{count} × {label}"
             )
             continue
-        label = _LABELS.get(name, name.replace("_", " "))
+        label = _(_LABELS[name]) if name in _LABELS else name.replace("_", " ")
         if isinstance(value, bool):
-            parts.append(f"{label} {'on' if value else 'off'}")
+            state = _("on") if value else _("off")
+            parts.append(f"{label} {state}")
         elif name == "duration":
-            parts.append(f"{label} {value} s")
+            seconds = _("{seconds} s", seconds=value)
+            parts.append(f"{label} {seconds}")
         else:
             parts.append(f"{label} {value}")
-    return " · ".join(parts) or "defaults"
+    return " · ".join(parts) or _("defaults")
 
 
-def _status_line(job: Job, progress: Progress | None) -> tuple[str, str]:
+def _status_line(job: Job, progress: Progress | None, locale: LocaleLike) -> tuple[str, str]:
     """(colour key, what the card says about the job's state)."""
+    _ = gettext_for(locale)
     kind = progress.kind if progress else None
     if kind is ProgressKind.CANCELLED or job.state is JobState.CANCELLED:
-        return "cancelled", "Cancelled before it was sent. Nothing was charged."
+        return "cancelled", _("Cancelled before it was sent. Nothing was charged.")
     outcome = job.outcome
     if kind is ProgressKind.UNCERTAIN or outcome is JobOutcome.UNCERTAIN:
-        return "uncertain", "The provider did not confirm this job. See the message below."
+        return "uncertain", _("The provider did not confirm this job. See the message below.")
     if outcome is JobOutcome.FAILED and job.error_code in PRIVATE_FAILURES:
-        return "failed", "Could not be started. Its owner was told why, privately."
+        return "failed", _("Could not be started. Its owner was told why, privately.")
     if outcome is JobOutcome.FAILED:
-        return "failed", "Failed. The reason is posted below."
+        return "failed", _("Failed. The reason is posted below.")
     if outcome is JobOutcome.SUCCEEDED:
-        took = _took(job)
-        return "succeeded", f"Done{f' in {took}' if took else ''}. The result is posted below."
+        took = _took(job, locale)
+        if took:
+            return "succeeded", _("Done in {took}. The result is posted below.", took=took)
+        return "succeeded", _("Done. The result is posted below.")
     if kind is ProgressKind.QUEUED or job.state is JobState.QUEUED:
         position = progress.queue_position if progress else None
         if position == 1:
-            return "queued", "Queued: next to start."
+            return "queued", _("Queued: next to start.")
         if position:
-            return "queued", f"Queued: {position - 1} of your jobs ahead of it."
-        return "queued", "Queued."
+            return "queued", tn(
+                locale,
+                "Queued: {count} of your jobs ahead of it.",
+                "Queued: {count} of your jobs ahead of it.",
+                position - 1,
+            )
+        return "queued", _("Queued.")
     if job.state is JobState.SUBMITTING or kind is ProgressKind.SUBMITTED:
-        line = "Sent to the provider; waiting for it to start."
-        estimate = _estimate_line(progress, 0.0)
+        line = _("Sent to the provider; waiting for it to start.")
+        estimate = _estimate_line(progress, 0.0, locale)
         return "submitted", f"{line}\n{estimate}" if estimate else line
     elapsed = progress.elapsed if progress else None
-    line = "Generating"
-    if elapsed is not None:
-        line += f": {describe_duration(elapsed)} so far"
-    if job.submitted_at:
-        # A Discord timestamp keeps counting on every client between two edits of the card.
-        line += f" (started <t:{int(job.submitted_at)}:R>)"
-    line += "."
-    estimate = _estimate_line(progress, elapsed)
+    so_far = describe_duration(elapsed, locale) if elapsed is not None else None
+    # A Discord timestamp keeps counting on every client between two edits of the card.
+    started = f"<t:{int(job.submitted_at)}:R>" if job.submitted_at else None
+    if so_far is not None and started is not None:
+        line = _(
+            "Generating: {elapsed} so far (started {started}).", elapsed=so_far, started=started
+        )
+    elif so_far is not None:
+        line = _("Generating: {elapsed} so far.", elapsed=so_far)
+    elif started is not None:
+        line = _("Generating (started {started}).", started=started)
+    else:
+        line = _("Generating.")
+    estimate = _estimate_line(progress, elapsed, locale)
     if estimate:
         line += "\n" + estimate
     failing_since = progress.failing_since if progress else None
     if failing_since is not None:
-        line += "\n" + _outage_line(job, failing_since, elapsed)
+        line += "\n" + _outage_line(job, failing_since, elapsed, locale)
     return "running", line
 
 
@@ -207,7 +235,9 @@ def progress_bar(elapsed: float, expected: float) -> str:
     return "▰" * filled + "▱" * (BAR_CELLS - filled)
 
 
-def _estimate_line(progress: Progress | None, elapsed: float | None) -> str | None:
+def _estimate_line(
+    progress: Progress | None, elapsed: float | None, locale: LocaleLike
+) -> str | None:
     """The progress bar and when the job should be done (the median of jobs like it, as a
     Discord relative timestamp), or "any moment now" once that is past; None without an
     estimate."""
@@ -216,60 +246,92 @@ def _estimate_line(progress: Progress | None, elapsed: float | None) -> str | No
     gone = elapsed or 0.0
     bar = progress_bar(gone, progress.expected)
     if gone >= progress.expected:
-        return f"{bar} Should be done any moment now."
-    return f"{bar} Should be done <t:{math.ceil(progress.eta)}:R>."
+        return t(locale, "{bar} Should be done any moment now.", bar=bar)
+    when = f"<t:{math.ceil(progress.eta)}:R>"
+    return t(locale, "{bar} Should be done {when}.", bar=bar, when=when)
 
 
-def _outage_line(job: Job, since: float, elapsed: float | None) -> str:
+def _outage_line(job: Job, since: float, elapsed: float | None, locale: LocaleLike) -> str:
     """The provider keeps failing this job's polls: since when, and that the bot keeps trying."""
     site, clock_time = provider_name(job.provider), f"<t:{int(since)}:t>"
     if elapsed is None or not job.submitted_at:
-        return f"⚠️ {site} has not been answering since {clock_time} — still trying."
+        return t(
+            locale,
+            "⚠️ {site} has not been answering since {time} — still trying.",
+            site=site,
+            time=clock_time,
+        )
     # ``elapsed`` was measured when the event was made, on the clock ``since`` comes from.
-    down = describe_duration(job.submitted_at + elapsed - since)
-    return f"⚠️ {site} has not been answering for {down} (since {clock_time}) — still trying."
+    down = describe_duration(job.submitted_at + elapsed - since, locale)
+    return t(
+        locale,
+        "⚠️ {site} has not been answering for {duration} (since {time}) — still trying.",
+        site=site,
+        duration=down,
+        time=clock_time,
+    )
 
 
-def _took(job: Job) -> str | None:
+def _took(job: Job, locale: LocaleLike = None) -> str | None:
     start = job.submitted_at or job.created_at
     if job.finished_at is None or not start:
         return None
-    return describe_duration(job.finished_at - start)
+    return describe_duration(job.finished_at - start, locale)
 
 
-def status_embed(job: Job, progress: Progress | None, cost: CostEstimate | None) -> discord.Embed:
-    """The public status card of ``job`` at ``progress``: prompt, model, parameters, cost, state."""
-    colour, status = _status_line(job, progress)
+def cost_text(cost: CostEstimate, locale: LocaleLike = None) -> str:
+    """A documented price as the reader reads it: "2,900 credits ($0.29)", "2.900 credits
+    ($0.29)"."""
+    # Whole cents as usual, but never rounded: 19 credits on seedanceapi cost $0.095.
+    cents = cost.usd.quantize(Decimal("0.01"))
+    usd = f"${cents}" if cents == cost.usd else f"${cost.usd.normalize():f}"
+    return tn(locale, "{count} credit ({usd})", "{count} credits ({usd})", cost.credits, usd=usd)
+
+
+def status_embed(
+    job: Job, progress: Progress | None, cost: CostEstimate | None, locale: LocaleLike = None
+) -> discord.Embed:
+    """The status card of ``job`` at ``progress``: prompt, model, parameters, cost, state, in
+    ``locale`` (where the card is shown, see ``Destination.locale``)."""
+    _ = gettext_for(locale)
+    colour, status = _status_line(job, progress, locale)
     try:
-        kind = endpoint(job.endpoint).kind.value
+        kind = _(_KINDS[endpoint(job.endpoint).kind.value])
     except KeyError:
-        kind = "generation"
+        kind = _("generation")
     embed = discord.Embed(
         title=f"{model_title(job)} · {kind}",
         description=prompt_excerpt(str(job.request.get("prompt", ""))),
         colour=COLOURS[colour],
     )
-    embed.add_field(name="Status", value=status, inline=False)
-    parameters = describe_parameters(job.request, job.endpoint)
-    embed.add_field(name="Parameters", value=clip(parameters, FIELD_LIMIT), inline=False)
+    embed.add_field(name=_("Status"), value=status, inline=False)
+    parameters = describe_parameters(job.request, job.endpoint, locale)
+    embed.add_field(name=_("Parameters"), value=clip(parameters, FIELD_LIMIT), inline=False)
     if cost is not None:
-        embed.add_field(name="Cost estimate", value=str(cost), inline=True)
-    embed.add_field(name="Requested by", value=f"<@{job.owner_id}>", inline=True)
+        embed.add_field(name=_("Cost estimate"), value=cost_text(cost, locale), inline=True)
+    embed.add_field(name=_("Requested by"), value=f"<@{job.owner_id}>", inline=True)
     if job.sponsor_guild_id is not None:
-        embed.add_field(name=PAID_BY_FIELD, value=PAID_BY_SERVER, inline=True)
-    embed.set_footer(text=CARD_FOOTER.format(job_id=job.id))
+        embed.add_field(name=_(PAID_BY_FIELD), value=_(PAID_BY_SERVER), inline=True)
+    embed.set_footer(text=_(CARD_FOOTER, job_id=job.id))
     return embed
 
 
-def _credits(job: Job) -> str:
-    if job.credits_charged is None and job.credits_refunded is None:
-        return "not reported"
-    parts = []
-    if job.credits_charged is not None:
-        parts.append(f"{job.credits_charged:,} charged")
-    if job.credits_refunded:
-        parts.append(f"{job.credits_refunded:,} refunded")
-    return ", ".join(parts) or "none"
+def _credits(job: Job, locale: LocaleLike) -> str:
+    _ = gettext_for(locale)
+    charged, refunded = job.credits_charged, job.credits_refunded
+    if charged is None and refunded is None:
+        return _("not reported")
+    if charged is not None and refunded:
+        return _(
+            "{charged} charged, {refunded} refunded",
+            charged=number(locale, charged),
+            refunded=number(locale, refunded),
+        )
+    if charged is not None:
+        return _("{credits} charged", credits=number(locale, charged))
+    if refunded:
+        return _("{credits} refunded", credits=number(locale, refunded))
+    return _("none")
 
 
 def result_kind(job: Job) -> JobOutcome:
@@ -286,40 +348,56 @@ def failure_of(job: Job) -> Job:
 
 
 _HEADINGS = {
-    JobOutcome.SUCCEEDED: "done",
-    JobOutcome.FAILED: "failed",
-    JobOutcome.UNCERTAIN: "not confirmed",
+    JobOutcome.SUCCEEDED: N_("done"),
+    JobOutcome.FAILED: N_("failed"),
+    JobOutcome.UNCERTAIN: N_("not confirmed"),
 }
 
 
-def result_embed(job: Job) -> discord.Embed:
+def result_embed(job: Job, locale: LocaleLike = None) -> discord.Embed:
     """The embed under a job's result: the prompt, model, seed, credits, time and the job id.
 
     What happened (and what to do) is in the message text, which shows even where embeds don't.
     """
+    _ = gettext_for(locale)
     kind = result_kind(job)
     title = model_title(job)
     embed = discord.Embed(
-        title=f"{title} · {_HEADINGS[kind]}",
+        title=f"{title} · {_(_HEADINGS[kind])}",
         description=prompt_excerpt(str(job.request.get("prompt", ""))),
         colour=COLOURS[kind],
     )
-    embed.add_field(name="Model", value=title, inline=True)
+    embed.add_field(name=_("Model"), value=title, inline=True)
     if kind is JobOutcome.SUCCEEDED:
-        seed = str(job.seed) if job.seed is not None else "not reported"
-        embed.add_field(name="Seed", value=seed, inline=True)
-    embed.add_field(name="Credits", value=_credits(job), inline=True)
-    took = _took(job)
+        seed = str(job.seed) if job.seed is not None else _("not reported")
+        embed.add_field(name=_("Seed"), value=seed, inline=True)
+    embed.add_field(name=_("Credits"), value=_credits(job, locale), inline=True)
+    took = _took(job, locale)
     if took and kind is not JobOutcome.UNCERTAIN:
-        embed.add_field(name="Took", value=took, inline=True)
-    embed.set_footer(text=RESULT_FOOTER.format(job_id=job.id))
+        embed.add_field(name=_("Took"), value=took, inline=True)
+    embed.set_footer(text=_(RESULT_FOOTER, job_id=job.id))
     return embed
+
+
+@functools.cache
+def _result_footers() -> tuple[re.Pattern[str], ...]:
+    """The result footer in every language, the job id captured (a repeated delivery finds a
+    result whatever language it was posted in)."""
+    found = []
+    for language in dict.fromkeys([None, *CATALOGS]):
+        before, _, after = t(language, RESULT_FOOTER).partition("{job_id}")
+        found.append(re.compile(rf"^{re.escape(before)}(\d+){re.escape(after)}$"))
+    return tuple(dict.fromkeys(found))
 
 
 def result_job_id(embed: discord.Embed) -> int | None:
     """The job a result embed belongs to (None for anything else, status cards included)."""
-    match = _RESULT_FOOTER.match(embed.footer.text or "")
-    return int(match.group(1)) if match else None
+    text = embed.footer.text or ""
+    for footer in _result_footers():
+        match = footer.match(text)
+        if match:
+            return int(match.group(1))
+    return None
 
 
 # -- result messages ------------------------------------------------------------------------
@@ -346,68 +424,123 @@ class Media:
     link_reason: LinkReason | None = None
 
 
-def describe_size(size: int) -> str:
-    return f"{size / 1024 / 1024:.1f} MB" if size % (1024 * 1024) else f"{size // (1024 * 1024)} MB"
+def describe_size(size: int, locale: LocaleLike = None) -> str:
+    """``12 MB``, ``1.5 MB`` (``1,5 MB`` …)."""
+    megabytes = size / 1024 / 1024
+    shown = size // (1024 * 1024) if size % (1024 * 1024) == 0 else round(megabytes, 1)
+    return f"{number(locale, shown)} MB"
 
 
-def result_text(job: Job, media: Sequence[Media], limit: int, *, mention: bool) -> list[str]:
+#: What a result message calls its file: the only one / one of several (``{index}``).
+_THE_FILE = {"video": N_("the video"), "image": N_("the image")}
+_NTH_FILE = {"video": N_("video {index}"), "image": N_("image {index}")}
+#: The name of the button that sends an unconfirmed job once more (see ``_buttons``).
+SEND_AGAIN = N_("Send again")
+
+
+def result_text(
+    job: Job, media: Sequence[Media], limit: int, *, mention: bool, locale: LocaleLike = None
+) -> list[str]:
     """The lines of a result message: what happened, links with why they are links, what to do."""
-    who = f"<@{job.owner_id}> " if mention else ""
+    _ = gettext_for(locale)
+    who = f"<@{job.owner_id}>" if mention else None
     kind = result_kind(job)
     if kind is JobOutcome.FAILED:
-        what = "could not be started" if job.error_code in PRIVATE_FAILURES else "failed"
-        return [_sentence(who, f"job #{job.id} {what}."), describe_job_failure(failure_of(job))]
+        if job.error_code in PRIVATE_FAILURES:
+            headline = _("Job #{job_id} could not be started.", job_id=job.id)
+        else:
+            headline = _("Job #{job_id} failed.", job_id=job.id)
+        return [_sentence(who, headline), describe_job_failure(failure_of(job), locale)]
     if kind is JobOutcome.UNCERTAIN:
-        return _uncertain_text(job, who)
-    noun = media_kind(job)
-    headline = (
-        f"your {noun} is ready." if len(media) == 1 else f"your {len(media)} {noun}s are ready."
-    )
+        return _uncertain_text(job, who, locale)
+    noun = "video" if media_kind(job) == "video" else "image"
+    if len(media) != 1 and noun == "video":
+        headline = tn(
+            locale, "Your {count} video is ready.", "Your {count} videos are ready.", len(media)
+        )
+    elif len(media) != 1:
+        headline = tn(
+            locale, "Your {count} image is ready.", "Your {count} images are ready.", len(media)
+        )
+    else:
+        headline = _("Your video is ready.") if noun == "video" else _("Your image is ready.")
     lines = [_sentence(who, headline)]
     for index, item in enumerate(media, start=1):
         if item.link_reason is None:
             continue
-        what = f"the {noun}" if len(media) == 1 else f"{noun} {index}"
-        size = f" ({describe_size(item.size)})" if item.size else ""
-        if item.link_reason is LinkReason.TOO_LARGE:
-            why = (
-                f"{what.capitalize()} is too large to upload here{size}: the limit is "
-                f"{describe_size(limit)}, so here is a link instead:"
+        what = _(_THE_FILE[noun]) if len(media) == 1 else _(_NTH_FILE[noun], index=index)
+        if item.link_reason is LinkReason.TOO_LARGE and item.size:
+            why = _(
+                "{what} is too large to upload here ({size}): the limit is {limit}, so here is a "
+                "link instead:",
+                what=what,
+                size=describe_size(item.size, locale),
+                limit=describe_size(limit, locale),
+            )
+        elif item.link_reason is LinkReason.TOO_LARGE:
+            why = _(
+                "{what} is too large to upload here: the limit is {limit}, so here is a link "
+                "instead:",
+                what=what,
+                limit=describe_size(limit, locale),
             )
         elif item.link_reason is LinkReason.TOGETHER_TOO_LARGE:
-            why = f"The files are too large to upload together, so here is a link to {what}:"
+            why = _(
+                "The files are too large to upload together, so here is a link to {what}:",
+                what=what,
+            )
         else:
-            why = f"I could not download {what} from the provider, so here is its link:"
-        lines.append(f"{why} {item.url}")
+            why = _(
+                "I could not download {what} from the provider, so here is its link:", what=what
+            )
+        lines.append(f"{_upper_first(why)} {item.url}")
     if len(lines) > 1:
-        lines.append("-# Provider links expire after a while: download the file soon.")
+        lines.append(_("-# Provider links expire after a while: download the file soon."))
     return lines
 
 
-def _uncertain_text(job: Job, who: str) -> list[str]:
+def _uncertain_text(job: Job, who: str | None, locale: LocaleLike) -> list[str]:
     """A submit the provider never confirmed: what happened, what it may have cost, where to
     check, and what the Send again button does."""
+    _ = gettext_for(locale)
     site = provider_name(job.provider)
     try:
-        where = ACCOUNT_PAGES[Provider(job.provider)]
+        where = _(ACCOUNT_PAGES[Provider(job.provider)])
     except (KeyError, ValueError):
-        where = f"your account at {site}"
+        where = _("your account at {site}", site=site)
     return [
         _sentence(
             who,
-            f"job #{job.id} was sent to {site}, but no confirmation came back, so I cannot "
-            "tell whether it started.",
+            _(
+                "Job #{job_id} was sent to {site}, but no confirmation came back, so I cannot "
+                "tell whether it started.",
+                job_id=job.id,
+                site=site,
+            ),
         ),
-        describe_job_failure(job),
-        f"To check, open {where}: if the job, or a charge for it, is listed there, it did "
-        "start (the result is there), so do not send it again. If nothing is there, press "
-        "**Send again** to send it once more; should the first one have started after all, "
-        "you pay for both.",
+        describe_job_failure(job, locale),
+        _(
+            "To check, open {where}: if the job, or a charge for it, is listed there, it did "
+            "start (the result is there), so do not send it again. If nothing is there, press "
+            "**{button}** to send it once more; should the first one have started after all, "
+            "you pay for both.",
+            where=where,
+            button=_(SEND_AGAIN),
+        ),
     ]
 
 
-def _sentence(who: str, text: str) -> str:
-    return f"{who}{text}" if who else text[0].upper() + text[1:]
+def _upper_first(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def _sentence(who: str | None, text: str) -> str:
+    """``text`` (a sentence) after a mention of its reader, or on its own."""
+    if who is None:
+        return _upper_first(text)
+    # After the mention the sentence goes on: "<@1> your video is ready." (an acronym stays).
+    first = text[:1] if text[1:2].isupper() else text[:1].lower()
+    return f"{who} {first}{text[1:]}"
 
 
 def message_texts(lines: Sequence[str]) -> list[str]:

@@ -25,6 +25,7 @@ from urllib.parse import urlsplit
 import aiohttp
 import discord
 
+from bot.i18n import LocaleLike, t
 from bot.jobs import DeliveryOutcome, Progress, ProgressKind
 from bot.models import endpoint, endpoint_for
 from bot.net import Downloader, DownloadOutcome
@@ -257,18 +258,18 @@ class DiscordDelivery:
         self,
         bot: SeedanceBot,
         *,
-        views: Callable[[Job], discord.ui.View | None] | None = None,
-        card_views: Callable[[Job], discord.ui.View | None] | None = None,
+        views: Callable[[Job, LocaleLike], discord.ui.View | None] | None = None,
+        card_views: Callable[[Job, LocaleLike], discord.ui.View | None] | None = None,
         card_interval: float = CARD_EDIT_INTERVAL,
         clock: Clock = time.monotonic,
         sleep: Sleep = asyncio.sleep,
         downloader: Downloader | None = None,
     ) -> None:
         self._bot = bot
-        #: The buttons under a result (persistent views), if any.
+        #: The buttons under a result (persistent views), if any, labelled in a language.
         self.views = views
         #: The buttons on the status card of a job still waiting to be sent (Cancel), if any;
-        #: every other edit of a card takes them off.
+        #: every other edit of a card takes them off. Labelled in the card's language.
         self.card_views = card_views
         #: Fetches result files: public https hosts only (tests put in one that admits loopback).
         #: Closed with this port.
@@ -298,8 +299,9 @@ class DiscordDelivery:
             return None
 
     def status_card(self, job: Job, progress: Progress | None = None) -> discord.Embed:
-        """The public status card of ``job``: prompt, model, parameters, cost, state."""
-        return status_embed(job, progress, self.estimate(job))
+        """The status card of ``job``: prompt, model, parameters, cost, state, in the language
+        the job keeps for it (the server's for a public card, the owner's for a private one)."""
+        return status_embed(job, progress, self.estimate(job), job.destination.locale)
 
     async def publish(self, event: Progress) -> None:
         destination = event.job.destination
@@ -340,7 +342,7 @@ class DiscordDelivery:
         (looked at when the edit is made, so a job picked to be sent meanwhile gets none)."""
         if self.card_views is None or not self._bot.engine.waiting_turn(job.id):
             return None
-        return self.card_views(job)
+        return self.card_views(job, job.destination.locale)
 
     # -- results -------------------------------------------------------------------------------
 
@@ -401,11 +403,11 @@ class DiscordDelivery:
         """Answer the job's own command privately (ephemeral); False when that is not possible."""
         if interaction.is_expired():
             return False
-        text = message_texts(
-            result_text(job, [], upload_limit(interaction=interaction), mention=False)
-        )[0]
+        locale = interaction.locale
+        limit = upload_limit(interaction=interaction)
+        text = message_texts(result_text(job, [], limit, mention=False, locale=locale))[0]
         try:
-            await interaction.followup.send(text, embed=result_embed(job), ephemeral=True)
+            await interaction.followup.send(text, embed=result_embed(job, locale), ephemeral=True)
         except (discord.HTTPException, aiohttp.ClientError, TimeoutError, OSError) as error:
             log.info("Job %d: no private answer to its command (%r); trying DMs", job.id, error)
             return False
@@ -415,13 +417,21 @@ class DiscordDelivery:
     async def deliver_fallback(self, job: Job) -> DeliveryOutcome:
         """DM the owner the result, saying it could not be posted where it was asked for."""
         where = job.destination.thread_id or job.destination.channel_id
+        # Only the owner reads a DM: in their own language.
+        locale = job.destination.owner_locale
         note: str | None
         if job.error_code in PRIVATE_FAILURES:
             note = None  # meant for the owner alone: it says so itself
         elif where:
-            note = f"I could not post this in <#{where}> (it is gone, or I may not post there), so here it is."
+            mention = f"<#{where}>"
+            note = t(
+                locale,
+                "I could not post this in {channel} (it is gone, or I may not post there), so "
+                "here it is.",
+                channel=mention,
+            )
         else:
-            note = "I could not post this where you asked for it, so here it is."
+            note = t(locale, "I could not post this where you asked for it, so here it is.")
         try:
             user = self._bot.get_user(job.owner_id) or await self._bot.fetch_user(job.owner_id)
             dm = user.dm_channel or await user.create_dm()
@@ -429,7 +439,13 @@ class DiscordDelivery:
             if shown.complete:
                 return DeliveryOutcome.DELIVERED
             await self.send_result(
-                dm, job, mention=False, note=note, limit=upload_limit(), shown=shown
+                dm,
+                job,
+                mention=False,
+                note=note,
+                limit=upload_limit(),
+                shown=shown,
+                locale=locale,
             )
         except discord.HTTPException as error:
             # Closed DMs (50007) and an unknown user stay that way: the job is kept for /jobs show.
@@ -453,9 +469,11 @@ class DiscordDelivery:
         note: str | None = None,
         limit: int,
         shown: Shown | None = None,
+        locale: LocaleLike = None,
     ) -> None:
         """Post ``job``'s result in ``channel``: the message with the embed (the text, the
         buttons, the first 10 files), then the other files 10 a message; links for the rest.
+        In ``locale``; None: the language the job keeps for its messages.
 
         ``shown`` is what an earlier attempt already posted there (see :meth:`_shown`): only
         what is missing is downloaded and posted, so nothing appears twice and nothing is left
@@ -463,9 +481,11 @@ class DiscordDelivery:
         ``deliver`` and ``deliver_fallback``.
         """
         shown = shown or Shown()
+        if locale is None:
+            locale = job.destination.locale
         async with self._downloads(job, limit, skip=shown.items) as media:
             if shown.header:
-                await self._send_rest(channel, job, media, limit)
+                await self._send_rest(channel, job, media, limit, locale)
                 return
             mentions = (
                 discord.AllowedMentions(
@@ -474,9 +494,10 @@ class DiscordDelivery:
                 if mention
                 else discord.AllowedMentions.none()
             )
-            embed = result_embed(job)
-            view = self.views(job) if self.views is not None else None
-            lines = [*([note] if note else []), *result_text(job, media, limit, mention=mention)]
+            embed = result_embed(job, locale)
+            view = self.views(job, locale) if self.views is not None else None
+            text = result_text(job, media, limit, mention=mention, locale=locale)
+            lines = [*([note] if note else []), *text]
             files = [m for m in media if m.path is not None]
             uploads, more = files[:MAX_FILES], files[MAX_FILES:]
             try:
@@ -488,7 +509,7 @@ class DiscordDelivery:
                 # Discord takes 10 files a message: the rest follow, 10 at a time.
                 for start in range(0, len(more), MAX_FILES):
                     await self._send_more(
-                        channel, job, media, more[start : start + MAX_FILES], limit
+                        channel, job, media, more[start : start + MAX_FILES], limit, locale
                     )
                 return
             # Discord refused the upload as a whole (the files together are too large).
@@ -498,20 +519,28 @@ class DiscordDelivery:
                 else m
                 for m in media
             ]
-            lines = [*([note] if note else []), *result_text(job, links, limit, mention=mention)]
+            text = result_text(job, links, limit, mention=mention, locale=locale)
+            lines = [*([note] if note else []), *text]
             await self._send(channel, lines, embed, [], mentions, view)
 
     async def _send_rest(
-        self, channel: discord.abc.Messageable, job: Job, media: Sequence[Media], limit: int
+        self,
+        channel: discord.abc.Messageable,
+        job: Job,
+        media: Sequence[Media],
+        limit: int,
+        locale: LocaleLike,
     ) -> None:
         """What is missing after the message with the embed: files 10 a message, then links."""
         files = [m for m in media if m.path is not None]
         for start in range(0, len(files), MAX_FILES):
-            await self._send_more(channel, job, media, files[start : start + MAX_FILES], limit)
+            chunk = files[start : start + MAX_FILES]
+            await self._send_more(channel, job, media, chunk, limit, locale)
         if any(m.link_reason is not None for m in media):
             # Only results missing here carry a link reason (those shown are placeholders).
             quiet = discord.AllowedMentions.none()
-            for text in message_texts(result_text(job, media, limit, mention=False)[1:]):
+            lines = result_text(job, media, limit, mention=False, locale=locale)
+            for text in message_texts(lines[1:]):
                 await channel.send(text, allowed_mentions=quiet)
 
     async def _send(
@@ -542,6 +571,7 @@ class DiscordDelivery:
         media: Sequence[Media],
         chunk: Sequence[Media],
         limit: int,
+        locale: LocaleLike,
     ) -> None:
         """Files beyond the first message's 10; links instead if Discord refuses them together."""
         files = [discord.File(m.path, filename=m.filename) for m in chunk if m.path]
@@ -559,7 +589,8 @@ class DiscordDelivery:
             else replace(m, link_reason=None)
             for m in media
         ]
-        for text in message_texts(result_text(job, links, limit, mention=False)[1:]):
+        lines = result_text(job, links, limit, mention=False, locale=locale)
+        for text in message_texts(lines[1:]):
             await channel.send(text, allowed_mentions=quiet)
 
     async def _shown(self, channel: discord.abc.Messageable, job: Job) -> Shown:

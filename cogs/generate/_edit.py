@@ -14,6 +14,7 @@ from typing import Any
 
 import discord
 
+from bot.i18n import N_, LocaleLike, Text, number, t
 from bot.models import InvalidParameters, MediaKind, Problem, ProviderRequest
 from bot.storage import Job
 from cogs._errors import reply, report
@@ -42,26 +43,30 @@ INTEGER_OPTIONS = frozenset({"duration", "batch_count"})
 
 # -- what the form says ------------------------------------------------------------------------
 
-FORM_TITLE = "Edit job #{job_id}"
-PROMPT_LABEL = "Prompt"
-MODEL_LABEL = "Model"
+FORM_TITLE = N_("Edit job #{job_id}")
+PROMPT_LABEL = N_("Prompt")
+MODEL_LABEL = N_("Model")
 OPTION_LABELS = {
-    "aspect_ratio": "Aspect ratio",
-    "duration": "Duration (seconds)",
-    "resolution": "Resolution",
-    "batch_count": "Number of images",
+    "aspect_ratio": N_("Aspect ratio"),
+    "duration": N_("Duration (seconds)"),
+    "resolution": N_("Resolution"),
+    "batch_count": N_("Number of images"),
 }
-ALLOWED_PLACEHOLDER = "Empty: the model's default. {values}"
-RANGE_TEXT = "{low} to {high}"
-NOT_AVAILABLE_PLACEHOLDER = "Not available on {model}: leave empty"
-PROMPT_TOO_LONG = (
-    "The prompt of job #{job_id} is longer than a form holds ({limit:,} characters). "
-    "To change it, use /{command} with a `prompt_file`."
+ALLOWED_PLACEHOLDER = N_("Empty: the model's default. {values}")
+DEFAULT_PLACEHOLDER = N_("Empty: the model's default.")
+RANGE_TEXT = N_("{low} to {high}")
+NOT_AVAILABLE_PLACEHOLDER = N_("Not available on {model}: leave empty")
+PROMPT_TOO_LONG = N_(
+    "The prompt of job #{job_id} is longer than a form holds ({limit} characters). To change "
+    "it, use {command} with a `prompt_file`."
 )
-NO_LONGER_OFFERED = (
+NO_LONGER_OFFERED = N_(
     "The model of job #{job_id} is no longer offered; start a new job with /video or /image."
 )
-UNKNOWN_MODEL = "is not a {kind} model."
+UNKNOWN_MODEL = {
+    MediaKind.VIDEO: Text(N_("is not a video model.")),
+    MediaKind.IMAGE: Text(N_("is not an image model.")),
+}
 
 #: ``start(generation, interaction, choice, request, given)``: queue the new job on the
 #: presser's own key (asking them to link one first if need be).
@@ -83,8 +88,7 @@ def find_model(text: str, kind: MediaKind) -> ModelChoice:
     for choice in models.values():
         if wanted in (choice.key.casefold(), choice.label.casefold()):
             return choice
-    message = UNKNOWN_MODEL.format(kind=kind.value)
-    raise InvalidParameters([Problem("model", message, tuple(models))])
+    raise InvalidParameters([Problem.made("model", UNKNOWN_MODEL[kind], tuple(models))])
 
 
 def option_value(option: str, text: str) -> Any:
@@ -107,37 +111,47 @@ def current_value(choice: ModelChoice, request: dict[str, Any], option: str) -> 
     return "" if value is None else str(value)
 
 
-def allowed_text(choice: ModelChoice, option: str) -> str:
+def allowed_text(choice: ModelChoice, option: str, locale: LocaleLike = None) -> str:
     """The values ``choice`` takes for ``option``, for a placeholder."""
     field_name = choice.options.get(option)
     if field_name is None:
-        return NOT_AVAILABLE_PLACEHOLDER.format(model=choice.label)
+        return t(locale, NOT_AVAILABLE_PLACEHOLDER, model=choice.label)
     model = choice.request_model
     values = ", ".join(model.choices(field_name))
     if not values:
         bounds = model.bounds(field_name)
         if "ge" in bounds and "le" in bounds:
-            values = RANGE_TEXT.format(low=bounds["ge"], high=bounds["le"])
-    return ALLOWED_PLACEHOLDER.format(values=values).strip()
+            values = t(locale, RANGE_TEXT, low=bounds["ge"], high=bounds["le"])
+    if not values:
+        return t(locale, DEFAULT_PLACEHOLDER)
+    return t(locale, ALLOWED_PLACEHOLDER, values=values)
 
 
 class EditForm(discord.ui.Modal):
     """The prompt, the model and the kind's main options of ``job``, pre-filled."""
 
-    def __init__(self, generation: Generation, job: Job, choice: ModelChoice, start: Start) -> None:
-        super().__init__(title=clip(FORM_TITLE.format(job_id=job.id), TITLE_MAX), timeout=900)
+    def __init__(
+        self,
+        generation: Generation,
+        job: Job,
+        choice: ModelChoice,
+        start: Start,
+        locale: LocaleLike = None,
+    ) -> None:
+        title = t(locale, FORM_TITLE, job_id=job.id)
+        super().__init__(title=clip(title, TITLE_MAX), timeout=900)
         self.generation = generation
         self.job = job
         self.choice = choice
         self.start = start
         self.prompt: discord.ui.TextInput[EditForm] = discord.ui.TextInput(
-            label=PROMPT_LABEL,
+            label=t(locale, PROMPT_LABEL),
             style=discord.TextStyle.paragraph,
             default=str(job.request.get("prompt", "")),
             max_length=INPUT_MAX,
         )
         self.model: discord.ui.TextInput[EditForm] = discord.ui.TextInput(
-            label=MODEL_LABEL,
+            label=t(locale, MODEL_LABEL),
             default=choice.key,
             placeholder=clip(", ".join(_models(choice.kind)), PLACEHOLDER_MAX),
             max_length=PLACEHOLDER_MAX,
@@ -147,9 +161,9 @@ class EditForm(discord.ui.Modal):
         self.options: dict[str, discord.ui.TextInput[EditForm]] = {}
         for option in EDITABLE[choice.kind]:
             field: discord.ui.TextInput[EditForm] = discord.ui.TextInput(
-                label=clip(OPTION_LABELS[option], LABEL_MAX),
+                label=clip(t(locale, OPTION_LABELS[option]), LABEL_MAX),
                 default=current_value(choice, job.request, option) or None,
-                placeholder=clip(allowed_text(choice, option), PLACEHOLDER_MAX),
+                placeholder=clip(allowed_text(choice, option, locale), PLACEHOLDER_MAX),
                 max_length=PLACEHOLDER_MAX,
                 required=False,
             )
@@ -180,12 +194,16 @@ async def open_edit_form(
     generation: Generation, interaction: discord.Interaction, job: Job, *, start: Start
 ) -> None:
     """Answer the Edit button with the form, or privately with why there is none."""
+    locale = interaction.locale
     choice = choice_of(job.endpoint, job.request)
     if choice is None:
-        await reply(interaction, NO_LONGER_OFFERED.format(job_id=job.id))
+        await reply(interaction, t(locale, NO_LONGER_OFFERED, job_id=job.id))
         return
     if len(str(job.request.get("prompt", ""))) > INPUT_MAX:
-        text = PROMPT_TOO_LONG.format(job_id=job.id, limit=INPUT_MAX, command=choice.kind.value)
+        command = f"/{choice.kind.value}"
+        text = t(
+            locale, PROMPT_TOO_LONG, job_id=job.id, limit=number(locale, INPUT_MAX), command=command
+        )
         await reply(interaction, text)
         return
-    await interaction.response.send_modal(EditForm(generation, job, choice, start))
+    await interaction.response.send_modal(EditForm(generation, job, choice, start, locale))

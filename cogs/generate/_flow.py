@@ -17,10 +17,12 @@ import aiohttp
 import discord
 from discord.ext import commands
 
+from bot.i18n import N_, LocaleLike, t
 from bot.jobs import KeyRejectedError, NoLinkedKeyError
 from bot.models import InvalidParameters, MediaKind, ProviderRequest
 from bot.storage import Destination, Job, KeyDecryptionError
 from cogs._errors import UserFacingError, describe_problems, reply, report
+from cogs._text import clip
 from cogs.generate._delivery import DiscordDelivery, upload_limit
 from cogs.generate._inputs import keep_on_card, map_urls
 from cogs.generate._policy import OPEN, Clearance, GenerationPolicy, Place
@@ -50,23 +52,25 @@ log = logging.getLogger(__name__)
 PROMPT_FILE_MAX_BYTES = 64 * 1024
 #: A modal holds at most five text inputs of at most 4,000 characters each.
 MODAL_PARTS, MODAL_PART_MAX = 5, 4000
+#: Discord's limit on a form's title.
+TITLE_MAX = 45
 
 #: Where the server, or the member (/preferences), keeps cards and results private: the DM
 #: that becomes the card, until the job exists; what the command answers (privately) once it
 #: does; and DMs closed to the bot.
-PRIVATE_CARD_PLACEHOLDER = "Preparing your job…"
-PRIVATE_CARD_NOTE = (
+PRIVATE_CARD_PLACEHOLDER = N_("Preparing your job…")
+PRIVATE_CARD_NOTE = N_(
     "Your generations are private here: job #{job_id}'s status card and its result are in "
     "your DMs: {link}"
 )
-PRIVATE_DMS_CLOSED = (
+PRIVATE_DMS_CLOSED = N_(
     "Your generations are private here (this server keeps them private, or you chose so in "
     "/preferences), so their cards and results go to your DMs, but I cannot send you direct "
     "messages. Nothing was sent and nothing was charged. Allow direct messages from this "
     "server's members (Privacy Settings), then try again."
 )
 #: The server's sponsor key would pay, but it cannot be used now.
-SERVER_KEY_UNUSABLE = (
+SERVER_KEY_UNUSABLE = N_(
     "This server's {provider} key would pay for this, but it cannot be used right now (refused "
     "by {provider}, or no longer readable). Nothing was sent and nothing was charged. Ask a "
     "server admin to link it again with /settings sponsor link, or link your own key with "
@@ -172,7 +176,8 @@ class Generation(commands.Cog):
         await self._admit(interaction, choice, clearance)
         prompt = prompt if prompt is not None else ask.prompt
         if prompt is None and ask.prompt_file is None:
-            await interaction.response.send_modal(PromptModal(self, ask, choice))
+            form = PromptModal(self, ask, choice, interaction.locale)
+            await interaction.response.send_modal(form)
             return
         if ask.prompt_file is not None:
             _check_prompt_file(ask.prompt_file)
@@ -189,7 +194,9 @@ class Generation(commands.Cog):
             except (InvalidParameters, UserFacingError) as error:
                 await interaction.delete_original_response()
                 message = (
-                    describe_problems(error) if isinstance(error, InvalidParameters) else str(error)
+                    describe_problems(error, interaction.locale)
+                    if isinstance(error, InvalidParameters)
+                    else error.translated(interaction.locale)
                 )
                 await interaction.followup.send(message, ephemeral=True)
                 return
@@ -197,7 +204,7 @@ class Generation(commands.Cog):
         await self.queue(interaction, choice, request, given)
         if ratio_skipped is not None:
             await interaction.followup.send(
-                ratio_note(choice, ratio_skipped, request), ephemeral=True
+                ratio_note(choice, ratio_skipped, request, interaction.locale), ephemeral=True
             )
 
     async def queue(
@@ -265,7 +272,7 @@ class Generation(commands.Cog):
             if clearance.paid_by is None:
                 raise
             name = provider_name(choice.provider)
-            raise UserFacingError(SERVER_KEY_UNUSABLE.format(provider=name)) from None
+            raise UserFacingError(SERVER_KEY_UNUSABLE, provider=name) from None
 
     async def _post_card_and_queue(
         self,
@@ -289,9 +296,15 @@ class Generation(commands.Cog):
         """
         engine = self.bot.engine
         private_card = await _open_private_card(interaction) if clearance.private else None
+        # Kept with the job: the engine edits the card and posts the result in this language.
+        locale = card_locale(interaction, private=private_card is not None)
         destination = (
             Destination(
-                guild_id=interaction.guild_id, channel_id=interaction.channel_id, message_id=card_id
+                guild_id=interaction.guild_id,
+                channel_id=interaction.channel_id,
+                message_id=card_id,
+                locale=locale,
+                owner_locale=interaction.locale.value,
             )
             if private_card is None
             else Destination(
@@ -299,6 +312,8 @@ class Generation(commands.Cog):
                 channel_id=private_card.channel.id,
                 message_id=private_card.id,
                 private=True,
+                locale=locale,
+                owner_locale=interaction.locale.value,
             )
         )
         try:
@@ -325,9 +340,8 @@ class Generation(commands.Cog):
                 )
             else:
                 card = await private_card.edit(content=None, embed=self.delivery.status_card(job))
-                await interaction.edit_original_response(
-                    content=PRIVATE_CARD_NOTE.format(job_id=job.id, link=card.jump_url)
-                )
+                note = t(interaction.locale, PRIVATE_CARD_NOTE, job_id=job.id, link=card.jump_url)
+                await interaction.edit_original_response(content=note)
             copied: ProviderRequest | None = None
             if given:
                 copies = await keep_on_card(card, given, upload_limit(interaction=interaction))
@@ -342,6 +356,7 @@ class Generation(commands.Cog):
                 request,
                 channel=interaction.channel if private_card is None else card.channel,
                 app_permissions=interaction.app_permissions,
+                locale=locale,
             )
             return await engine.release(job.id, request=copied, thread_id=thread_id)
         except Exception:
@@ -368,14 +383,19 @@ class Generation(commands.Cog):
 class PromptModal(discord.ui.Modal):
     """For prompts longer than a slash-command option allows: up to 20,000 characters."""
 
-    def __init__(self, generation: Generation, ask: Ask, choice: ModelChoice) -> None:
-        super().__init__(title=f"Prompt for {choice.label}"[:45], timeout=900)
+    def __init__(
+        self, generation: Generation, ask: Ask, choice: ModelChoice, locale: LocaleLike = None
+    ) -> None:
+        title = t(locale, "Prompt for {model}", model=choice.label)
+        super().__init__(title=clip(title, TITLE_MAX), timeout=900)
         self.generation = generation
         self.ask = ask
         self.choice = choice
         self.parts: list[discord.ui.TextInput[PromptModal]] = [
             discord.ui.TextInput(
-                label="Prompt" if i == 0 else f"Prompt, continued ({i + 1})",
+                label=t(locale, "Prompt")
+                if i == 0
+                else t(locale, "Prompt, continued ({number})", number=i + 1),
                 style=discord.TextStyle.paragraph,
                 max_length=MODAL_PART_MAX,
                 required=i == 0,
@@ -408,33 +428,52 @@ def _allowed(choice: ModelChoice | None, place: Place) -> ModelChoice | None:
     return None
 
 
+def card_locale(interaction: discord.Interaction, *, private: bool) -> str:
+    """The Discord locale a job's card and result are shown in: the server's preferred one for
+    a public card (everyone in the channel reads it), the member's own for a private one or in
+    a DM with the bot."""
+    if private or interaction.guild_id is None:
+        return interaction.locale.value
+    guild = interaction.guild
+    server = interaction.guild_locale or (guild.preferred_locale if guild is not None else None)
+    return (server or interaction.locale).value
+
+
 async def _open_private_card(interaction: discord.Interaction) -> discord.Message:
     """The DM that becomes the card of a private job; refused (naming the setting) when the
     member's DMs are closed to the bot, before anything is recorded."""
     try:
         channel = interaction.user.dm_channel or await interaction.user.create_dm()
-        return await channel.send(PRIVATE_CARD_PLACEHOLDER)
+        return await channel.send(t(interaction.locale, PRIVATE_CARD_PLACEHOLDER))
     except discord.Forbidden:
         raise UserFacingError(PRIVATE_DMS_CLOSED) from None
 
 
 async def ask_for_key(interaction: discord.Interaction, choice: ModelChoice | None) -> None:
     """No key for the model asked for: say so privately, with a button that opens the form."""
+    locale = interaction.locale
     if choice is None:
-        text = (
-            "Link an API key for one of the providers first; your generations use your own credits."
+        text = t(
+            locale,
+            "Link an API key for one of the providers first; your generations use your own "
+            "credits.",
         )
-        await reply(interaction, text, view=link_key_view(None))
+        await reply(interaction, text, view=link_key_view(None, locale))
     else:
-        text = f"{choice.label} needs your own {choice.provider} API key. Link it, then try again."
-        await reply(interaction, text, view=link_key_view(choice.provider))
+        text = t(
+            locale,
+            "{model} needs your own {provider} API key. Link it, then try again.",
+            model=choice.label,
+            provider=choice.provider,
+        )
+        await reply(interaction, text, view=link_key_view(choice.provider, locale))
 
 
 def _permission_note(interaction: discord.Interaction) -> str:
     if interaction.guild is None or interaction.channel is None:
         return ""
     missing = missing_permissions(interaction.app_permissions, interaction.channel)
-    return describe_missing_permissions(missing)
+    return describe_missing_permissions(missing, interaction.locale)
 
 
 def _check_prompt_file(attachment: discord.Attachment) -> None:
@@ -442,9 +481,9 @@ def _check_prompt_file(attachment: discord.Attachment) -> None:
         "text/plain"
     ) or attachment.filename.endswith(".txt")
     if not is_text:
-        raise UserFacingError("`prompt_file` must be a .txt file with the prompt in it.")
+        raise UserFacingError(N_("`prompt_file` must be a .txt file with the prompt in it."))
     if attachment.size > PROMPT_FILE_MAX_BYTES:
-        raise UserFacingError("`prompt_file` is too large: the prompt must fit in 64 KB.")
+        raise UserFacingError(N_("`prompt_file` is too large: the prompt must fit in 64 KB."))
 
 
 async def _read_prompt(attachment: discord.Attachment | None) -> str:
@@ -452,7 +491,7 @@ async def _read_prompt(attachment: discord.Attachment | None) -> str:
     try:
         text = (await attachment.read()).decode("utf-8")
     except UnicodeDecodeError:
-        raise UserFacingError("`prompt_file` must be UTF-8 text.") from None
+        raise UserFacingError(N_("`prompt_file` must be UTF-8 text.")) from None
     except discord.HTTPException:
-        raise UserFacingError("Could not read `prompt_file` from Discord; try again.") from None
+        raise UserFacingError(N_("Could not read `prompt_file` from Discord; try again.")) from None
     return text.strip()

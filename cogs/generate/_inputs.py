@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 import aiohttp
 import discord
 
+from bot.i18n import N_, Text
 from bot.jobs import INPUT_EXPIRED, InputUnavailableError
 from bot.storage import Destination, Job
 from cogs._errors import UserFacingError
@@ -53,12 +54,17 @@ def map_urls(request: Mapping[str, Any], change: Callable[[str], str]) -> dict[s
     return updated
 
 
-#: What each URL field is to the member, for naming an input that is gone.
+#: What each URL field is to the member, for naming an input that is gone (``{file}``: its name).
 _LABELS = {
-    "image_url": "start frame", "end_image_url": "end frame", "media_urls": "reference",
-    "image_urls": "image", "image_files": "image", "video_files": "video",
-    "audio_files": "audio",
-}  # fmt: skip
+    "image_url": N_("the start frame `{file}`"),
+    "end_image_url": N_("the end frame `{file}`"),
+    "media_urls": N_("the reference `{file}`"),
+    "image_urls": N_("the image `{file}`"),
+    "image_files": N_("the image `{file}`"),
+    "video_files": N_("the video `{file}`"),
+    "audio_files": N_("the audio `{file}`"),
+}
+_INPUT = N_("the input `{file}`")
 
 
 def _filename(url: str) -> str:
@@ -75,7 +81,11 @@ def _discord_inputs(request: Mapping[str, Any]) -> list[tuple[str, str]]:
     return found
 
 
-_START_OVER = "start a new request with the file attached"
+_START_OVER = Text(N_("start a new request with the file attached"))
+_CANNOT_USE = N_(
+    "Cannot use {inputs} of job #{job_id}: {why}. Nothing was sent and nothing was charged; "
+    "{advice}."
+)
 
 
 class InputGoneError(UserFacingError):
@@ -86,29 +96,35 @@ class InputGoneError(UserFacingError):
 
     error_code = INPUT_EXPIRED
 
-    def __init__(self, message: str, *, retryable: bool = False) -> None:
-        super().__init__(message)
+    def __init__(self, message: str, /, *, retryable: bool = False, **values: object) -> None:
+        super().__init__(message, **values)
         self.retryable = retryable
 
 
 async def _card_files(
     client: discord.Client, destination: Destination
-) -> tuple[list[discord.Attachment], str, str, bool]:
+) -> tuple[list[discord.Attachment], Text, Text, bool]:
     """The job card's files, freshly signed; and, for a file not among them, why, what next,
     and whether trying again later may help."""
     if destination.channel_id is None or destination.message_id is None:
-        return [], "the job has no status card to keep its files on", _START_OVER, False
+        why = Text(N_("the job has no status card to keep its files on"))
+        return [], why, _START_OVER, False
     try:
         channel = client.get_partial_messageable(destination.channel_id)
         card = await channel.fetch_message(destination.message_id)
     except (discord.NotFound, discord.Forbidden):
-        why = "its copy on the job's status card was deleted or can no longer be read"
+        why = Text(N_("its copy on the job's status card was deleted or can no longer be read"))
         return [], why, _START_OVER, False
     except (discord.HTTPException, aiohttp.ClientError, TimeoutError) as exc:
         log.warning("Could not fetch the status card %s: %s", destination.message_id, exc)
-        return [], "Discord did not hand out a fresh link", "try again in a moment", True
+        why, advice = (
+            Text(N_("Discord did not hand out a fresh link")),
+            Text(N_("try again in a moment")),
+        )
+        return [], why, advice, True
     # Files over the upload limit (or that could not be copied) were never kept on the card.
-    return list(card.attachments), "it is not kept on the job's status card", _START_OVER, False
+    why = Text(N_("it is not kept on the job's status card"))
+    return list(card.attachments), why, _START_OVER, False
 
 
 async def refresh_inputs(
@@ -129,20 +145,21 @@ async def refresh_inputs(
     # another file of the same name).
     by_path = {_path(a.url): a for a in attachments}
     fresh: dict[str, discord.Attachment] = {}
-    gone: list[str] = []
+    gone: list[Text] = []
     for name, url in wanted:
         found = by_path.get(_path(url))
         if found is None:
-            gone.append(f"the {_LABELS.get(name, 'input')} `{_filename(url)}`")
+            gone.append(Text(_LABELS.get(name, _INPUT), {"file": _filename(url)}))
         else:
             fresh[url] = found
     if gone:
-        gone = list(dict.fromkeys(gone))
-        names = gone[0] if len(gone) == 1 else f"{', '.join(gone[:-1])} and {gone[-1]}"
         raise InputGoneError(
-            f"Cannot use {names} of job #{job.id}: {why}. "
-            f"Nothing was sent and nothing was charged; {advice}.",
+            _CANNOT_USE,
             retryable=retryable,
+            inputs=tuple(dict.fromkeys(gone)),
+            job_id=job.id,
+            why=why,
+            advice=advice,
         )
     used = list({a.id: a for a in fresh.values()}.values())
     return map_urls(job.request, lambda url: fresh[url].url if url in fresh else url), used

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from bot.i18n import N_, LocaleLike, t
 from bot.models import MediaKind, ProviderRequest
 from bot.storage import MemberPreferences
 from cogs.generate._requests import (
@@ -23,11 +24,15 @@ from cogs.generate._requests import (
 #: The option a preferred aspect ratio fills.
 ASPECT_RATIO = "aspect_ratio"
 
-RATIO_NOT_APPLIED = (
-    "-# Your preferred aspect ratio {preferred} (/preferences) is not available on {model}"
-    "{context}, so its default {used} was used."
+RATIO_NOT_APPLIED = N_(
+    "-# Your preferred aspect ratio {preferred} (/preferences) is not available on {model}, so "
+    "its default {used} was used."
 )
-RATIO_CONTEXT = " with these options"
+#: Available on the model, just not with the other options given (e.g. a resolution).
+RATIO_NOT_WITH_OPTIONS = N_(
+    "-# Your preferred aspect ratio {preferred} (/preferences) is not available on {model} with "
+    "these options, so its default {used} was used."
+)
 
 
 def results_private(server_setting: bool | None, member_pref: bool | None) -> bool:
@@ -84,12 +89,11 @@ def with_preferences(
     return filled, preferred
 
 
-def ratio_note(choice: ModelChoice, preferred: str, request: ProviderRequest) -> str:
+def ratio_note(
+    choice: ModelChoice, preferred: str, request: ProviderRequest, locale: LocaleLike = None
+) -> str:
     """Tells the member their preferred ratio was not used on ``choice``, and what was."""
     field_name = choice.options.get(ASPECT_RATIO, ASPECT_RATIO)
     used = request.model_dump(mode="json").get(field_name) or "-"
-    # Available on the model, just not with the other options given (e.g. a resolution).
-    context = RATIO_CONTEXT if preferred in aspect_ratios(choice) else ""
-    return RATIO_NOT_APPLIED.format(
-        preferred=preferred, model=choice.label, context=context, used=used
-    )
+    text = RATIO_NOT_WITH_OPTIONS if preferred in aspect_ratios(choice) else RATIO_NOT_APPLIED
+    return t(locale, text, preferred=preferred, model=choice.label, used=used)

@@ -9,9 +9,10 @@ from __future__ import annotations
 import mimetypes
 import re
 from collections.abc import Collection, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
+from bot.i18n import N_, Text
 from bot.models import InvalidParameters, MediaKind, Problem, ProviderRequest
 from bot.providers.description import MediaPlacement
 from bot.providers.description import ModelChoice as ModelChoice  # the cogs' name for it
@@ -109,8 +110,19 @@ def _unsupported(choice: ModelChoice, given: Iterable[str]) -> list[Problem]:
         others = [
             m.label for m in ALL_MODELS.values() if name in m.options and m.kind is choice.kind
         ]
-        hint = f" It works with: {', '.join(others)}." if others else ""
-        problems.append(Problem(name, f"is not available on {choice.label}.{hint}"))
+        if others:
+            problems.append(
+                Problem.of(
+                    name,
+                    N_("is not available on {model}. It works with: {models}."),
+                    model=choice.label,
+                    models=", ".join(others),
+                )
+            )
+        else:
+            problems.append(
+                Problem.of(name, N_("is not available on {model}."), model=choice.label)
+            )
     return problems
 
 
@@ -143,7 +155,11 @@ def _map_media(choice: ModelChoice, inputs: Inputs, data: dict[str, Any]) -> lis
     problems: list[Problem] = []
     for name, attachment in (("start_frame", start), ("end_frame", end)):
         if attachment is not None and attachment.kind != "image":
-            problems.append(Problem(name, f"must be an image; {attachment.filename} is not."))
+            problems.append(
+                Problem.of(
+                    name, N_("must be an image; {filename} is not."), filename=attachment.filename
+                )
+            )
     described = endpoint_description(choice.endpoint_id)
     if described is None:
         return problems
@@ -170,6 +186,19 @@ def _map_media(choice: ModelChoice, inputs: Inputs, data: dict[str, Any]) -> lis
     return problems
 
 
+#: A file kind an endpoint's references have no place for, said of one option / of a list.
+_TAKES_NO = {
+    "image": Text(N_("takes no image files.")),
+    "video": Text(N_("takes no video files.")),
+    "audio": Text(N_("takes no audio files.")),
+}
+_TAKE_NO = {
+    "image": Text(N_("take no image files.")),
+    "video": Text(N_("take no video files.")),
+    "audio": Text(N_("take no audio files.")),
+}
+
+
 def _sort_by_kind(
     media: MediaPlacement, inputs: Inputs, placed: dict[str, list[str]]
 ) -> list[Problem]:
@@ -179,26 +208,31 @@ def _sort_by_kind(
     for attachment in inputs.files:
         if attachment.kind is None:
             problems.append(
-                Problem(
-                    "references", f"{attachment.filename} is not an image, video or audio file."
+                Problem.of(
+                    "references",
+                    N_("{filename} is not an image, video or audio file."),
+                    filename=attachment.filename,
                 )
             )
         elif attachment.kind not in by_kind:
-            problems.append(Problem("references", f"takes no {attachment.kind} files."))
+            problems.append(Problem.made("references", _TAKES_NO[attachment.kind]))
         else:
             placed.setdefault(by_kind[attachment.kind], []).append(attachment.url)
     for url in inputs.urls:
         kind = url_kind(url)
         if kind is None:
             problems.append(
-                Problem(
+                Problem.of(
                     "urls",
-                    f"cannot tell whether {url} is an image, video or audio file "
-                    "(name it .png/.jpg, .mp4 or .mp3).",
+                    N_(
+                        "cannot tell whether {url} is an image, video or audio file (name it "
+                        ".png/.jpg, .mp4 or .mp3)."
+                    ),
+                    url=url,
                 )
             )
         elif kind not in by_kind:
-            problems.append(Problem("urls", f"take no {kind} files."))
+            problems.append(Problem.made("urls", _TAKE_NO[kind]))
         else:
             placed.setdefault(by_kind[kind], []).append(url)
     return problems
@@ -222,7 +256,7 @@ def _to_options(choice: ModelChoice, problems: Iterable[Problem]) -> list[Proble
     for problem in problems:
         name = reverse.get(problem.field, problem.field)
         related = tuple(reverse.get(r, r) for r in problem.related)
-        renamed.append(Problem(name, problem.message, problem.allowed, related))
+        renamed.append(replace(problem, field=name, related=related))
     return renamed
 
 

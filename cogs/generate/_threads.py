@@ -13,6 +13,7 @@ from collections.abc import Sequence
 
 import discord
 
+from bot.i18n import N_, LocaleLike, listing, t
 from bot.models import ProviderRequest
 from bot.storage import Job
 
@@ -41,14 +42,16 @@ InteractionChannel = (
 )
 
 
-def thread_name(prompt: str, job_id: int | None = None) -> str:
+def thread_name(prompt: str, job_id: int | None = None, locale: LocaleLike = None) -> str:
     """A thread title from the prompt: one line, no mentions, at most 100 characters."""
     text = re.sub(r"<(?:@[!&]?|#)\d+>|@(everyone|here)", " ", prompt)
     text = " ".join(re.sub(r"[\x00-\x1f\x7f]", " ", text).split()).strip(" -_*~`|>#")
     if len(text) > 100:
         cut = text[:99]
         text = (cut.rsplit(" ", 1)[0] if " " in cut[50:] else cut).rstrip(" ,.;:") + "…"
-    return text or (f"Job #{job_id}" if job_id else "Generation")
+    if text:
+        return text
+    return t(locale, "Job #{job_id}", job_id=job_id) if job_id else t(locale, "Generation")
 
 
 def _channel_type(channel: InteractionChannel) -> discord.ChannelType | None:
@@ -62,8 +65,10 @@ async def open_thread(
     *,
     channel: InteractionChannel,
     app_permissions: discord.Permissions | None = None,
+    locale: LocaleLike = None,
 ) -> int | None:
     """Start a public thread from the status card; None to deliver in the channel itself.
+    A prompt with nothing to name the thread after names it in ``locale`` (the card's).
 
     ``job`` names the thread from its prompt; the request or the prompt alone will do when the
     job does not exist yet (the thread id goes into the job's destination). No thread where one cannot exist
@@ -80,7 +85,7 @@ async def open_thread(
         prompt = str(job.request.get("prompt", ""))
     else:
         prompt = job if isinstance(job, str) else str(getattr(job, "prompt", ""))
-    name = thread_name(prompt, job.id if isinstance(job, Job) else None)
+    name = thread_name(prompt, job.id if isinstance(job, Job) else None, locale)
     try:
         if isinstance(channel, discord.TextChannel):  # NewsChannel is a TextChannel too
             # Works when the card came back without guild data (e.g. a partial message).
@@ -98,13 +103,14 @@ async def open_thread(
     return thread.id
 
 
-#: Permission attribute -> its name in Discord's settings.
+#: Permission attribute -> its name in Discord's settings (in English; each language's names are
+#: in the catalogs).
 _PERMISSION_NAMES = {
-    "send_messages": "Send Messages",
-    "send_messages_in_threads": "Send Messages in Threads",
-    "embed_links": "Embed Links",
-    "attach_files": "Attach Files",
-    "create_public_threads": "Create Public Threads",
+    "send_messages": N_("Send Messages"),
+    "send_messages_in_threads": N_("Send Messages in Threads"),
+    "embed_links": N_("Embed Links"),
+    "attach_files": N_("Attach Files"),
+    "create_public_threads": N_("Create Public Threads"),
 }
 
 
@@ -125,19 +131,33 @@ def missing_permissions(
     return [_PERMISSION_NAMES[name] for name in needed if not getattr(app_permissions, name)]
 
 
-def describe_missing_permissions(missing: Sequence[str]) -> str:
+#: What each missing permission changes, told before a job is queued.
+_EFFECTS = {
+    _PERMISSION_NAMES["send_messages"]: N_(
+        "I cannot post the result here, so it will come to you by DM"
+    ),
+    _PERMISSION_NAMES["send_messages_in_threads"]: N_(
+        "I cannot post in threads, so the result goes to the channel (or your DMs)"
+    ),
+    _PERMISSION_NAMES["create_public_threads"]: N_(
+        "the result will be posted in this channel instead of a thread"
+    ),
+    _PERMISSION_NAMES["attach_files"]: N_("results will be links instead of files"),
+    _PERMISSION_NAMES["embed_links"]: N_("the status card and result details will not show"),
+}
+
+
+def describe_missing_permissions(missing: Sequence[str], locale: LocaleLike = None) -> str:
     """What a member is told when ``missing_permissions`` found something ('' when nothing)."""
     if not missing:
         return ""
-    effects = {
-        "Send Messages": "I cannot post the result here, so it will come to you by DM",
-        "Send Messages in Threads": "I cannot post in threads, so the result goes to the channel (or your DMs)",
-        "Create Public Threads": "the result will be posted in this channel instead of a thread",
-        "Attach Files": "results will be links instead of files",
-        "Embed Links": "the status card and result details will not show",
-    }
+    names = listing(locale, (t(locale, name) for name in missing))
     lines = [
-        f"I am missing permissions here: {', '.join(missing)}. Until a server admin grants them:"
+        t(
+            locale,
+            "I am missing permissions here: {permissions}. Until a server admin grants them:",
+            permissions=names,
+        )
     ]
-    lines += [f"• {effects[name]}" for name in missing if name in effects]
+    lines += [f"• {t(locale, _EFFECTS[name])}" for name in missing if name in _EFFECTS]
     return "\n".join(lines)

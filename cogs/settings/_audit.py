@@ -1,8 +1,9 @@
 """The audit channel: one line per finished job of the server (who, model, cost, outcome).
 
 The engine calls :meth:`AuditLog.job_finished` once a job has ended and been delivered (or kept
-for /jobs show). Posting is best effort: a channel the bot may not post in is logged, never
-retried, and never changes the job.
+for /jobs show). The line is in the server's language (its community locale, which admins set in
+Discord): the channel is read by everyone the admins let in, not by one member. Posting is best
+effort: a channel the bot may not post in is logged, never retried, and never changes the job.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from typing import TYPE_CHECKING
 
 import discord
 
+from bot.i18n import N_, LocaleLike, t, tn
 from bot.storage import GuildSettingsStore, Job, JobOutcome
 from cogs.generate import model_title
 from cogs.keys import provider_name
@@ -21,36 +23,43 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-AUDIT_LINE = "{icon} Job #{job_id} · <@{member}> · {model} · {cost} · {outcome}{payer}"
-AUDIT_COST = "{credits:,} {provider} credits"
-AUDIT_NO_COST = "no charge reported"
-AUDIT_PAID_BY_SERVER = " · paid by the server's key"
 AUDIT_OUTCOMES: dict[JobOutcome, tuple[str, str]] = {
-    JobOutcome.SUCCEEDED: ("✅", "succeeded"),
-    JobOutcome.FAILED: ("❌", "failed"),
-    JobOutcome.UNCERTAIN: ("❔", "not confirmed by the provider"),
+    JobOutcome.SUCCEEDED: ("✅", N_("succeeded")),
+    JobOutcome.FAILED: ("❌", N_("failed")),
+    JobOutcome.UNCERTAIN: ("❔", N_("not confirmed by the provider")),
 }
 
 
-def audit_line(job: Job) -> str:
-    """The one line the audit channel gets for ``job``."""
+def audit_line(job: Job, locale: LocaleLike = None) -> str:
+    """The one line the audit channel gets for ``job``, in ``locale`` (the server's)."""
     icon, outcome = AUDIT_OUTCOMES[job.outcome or JobOutcome.FAILED]
     if job.outcome is JobOutcome.FAILED and job.error_code:
-        outcome = f"{outcome} ({job.error_code})"
+        # i18n: {code} is the error's stable name, such as InsufficientCreditsError.
+        outcome_text = t(locale, "failed ({code})", code=job.error_code)
+    else:
+        outcome_text = t(locale, outcome)
     if job.credits_charged is None:
-        cost = AUDIT_NO_COST
+        cost = t(locale, "no charge reported")
     else:
         net = max(0, job.credits_charged - (job.credits_refunded or 0))
-        cost = AUDIT_COST.format(credits=net, provider=provider_name(job.provider))
-    return AUDIT_LINE.format(
-        icon=icon,
-        job_id=job.id,
-        member=job.owner_id,
-        model=model_title(job),
-        cost=cost,
-        outcome=outcome,
-        payer="" if job.sponsor_guild_id is None else AUDIT_PAID_BY_SERVER,
-    )
+        cost = tn(
+            locale,
+            "{count} {provider} credit",
+            "{count} {provider} credits",
+            net,
+            provider=provider_name(job.provider),
+        )
+    job_text = t(locale, "Job #{job_id}", job_id=job.id)
+    parts = [
+        f"{icon} {job_text}",
+        f"<@{job.owner_id}>",
+        model_title(job),
+        cost,
+        outcome_text,
+    ]
+    if job.sponsor_guild_id is not None:
+        parts.append(t(locale, "paid by the server's key"))
+    return " · ".join(parts)
 
 
 class AuditLog:
@@ -66,9 +75,11 @@ class AuditLog:
         if channel_id is None:
             return
         channel = self.bot.get_partial_messageable(channel_id, guild_id=guild_id)
+        guild = self.bot.get_guild(guild_id)
+        line = audit_line(job, guild.preferred_locale if guild is not None else None)
         try:
             # Names the member without pinging them.
-            await channel.send(audit_line(job), allowed_mentions=discord.AllowedMentions.none())
+            await channel.send(line, allowed_mentions=discord.AllowedMentions.none())
         except discord.HTTPException as error:
             log.warning(
                 "Server %d: job %d not written to audit channel %d (HTTP %d, code %d)",

@@ -3,7 +3,7 @@ channel with, and see its usage.
 
 Reserved to members who can manage the server (Discord hides the command from the others and
 refuses it to them; a server can grant it to more roles under Integrations) and only in servers.
-Every answer is private to the admin who asked.
+Every answer is private to the admin who asked, in their own Discord language.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.i18n import LocaleLike, gettext_for, number, t, tn
 from bot.models import Provider
 from bot.storage import (
     AllowedKind,
@@ -29,13 +30,13 @@ from bot.storage import (
     server_key_owner,
 )
 from cogs._errors import reply
-from cogs._text import clip
+from cogs._text import MAX_CONTENT, clip
 from cogs.generate import ALL_MODELS
 from cogs.generate._flow import Generation
 from cogs.generate._policy import OPEN
 from cogs.keys import PROVIDER_CHOICES, KeyHolder, LinkKeyModal, provider_name
 from cogs.settings._audit import AuditLog
-from cogs.settings._rules import ServerRules, model_labels
+from cogs.settings._rules import ServerRules, listed, model_labels, role_mentions
 from cogs.settings._spending import DAY
 
 if TYPE_CHECKING:
@@ -54,208 +55,218 @@ MAX_CREDITS = 1_000_000_000
 #: How many members /settings usage lists (the busiest first).
 USAGE_MEMBERS = 25
 
-# -- what admins are told --------------------------------------------------------------------
-
-SHOW = (
-    "**Settings on this server**\n"
-    "Channels: {channels}\n"
-    "Roles: {roles}\n"
-    "Models: {models}\n"
-    "Per member: {running} running at once · {waiting} waiting · {per_day}\n"
-    "Credit caps in any 24 hours: {caps}\n"
-    "Cards and results: {privacy}\n"
-    "Audit channel: {audit}\n"
-    "Server key: {sponsor}"
-)
-ANYWHERE = "anywhere"
-EVERYONE = "everyone"
-ALL = "all"
-NONE = "none"
-OFF = "off"
-BOT_LIMIT = "{limit} (the bot's limit)"
-PER_DAY = "{limit} jobs in any 24 hours"
-NO_DAILY_LIMIT = "no daily limit"
-CAP = "{provider}: {parts}"
-CAP_MEMBER = "{credits:,} per member"
-CAP_SERVER = "{credits:,} for the server"
-PUBLIC = "public, in the channel (a thread per job)"
-PRIVATE = "private, in each member's DMs"
-NO_SPONSOR = "none (members use their own keys)"
-SPONSOR_KEY = "{provider} `{masked}` {state}"
-SPONSOR_CHECKED = "(checked {when})"
-SPONSOR_REJECTED = "⚠️ refused by {provider} {when}: link it again"
-SPONSOR_UNREADABLE = "⚠️ unreadable (the bot's secret changed): link it again"
-
-ADDED = "Members can now generate in {what}. {now}"
-ALREADY = "{what} is on the list already. {now}"
-REMOVED = "{what} is off the list. {now}"
-NOT_LISTED = "{what} was not on the list. {now}"
-CLEARED = "No restriction any more: {now}"
-CHANNELS_NOW = "Allowed channels: {list}."
-ROLES_NOW = "Allowed roles: {list}."
-MODELS_NOW = "Allowed models: {list}."
-ROLE_ADDED = "Members with {what} can now generate. {now}"
-MODEL_ADDED = "Members can now use {what}. {now}"
-
-LIMITS_SET = "Per-member limits: {running} running at once · {waiting} waiting · {per_day}."
-LIMIT_TOO_HIGH = (
-    "`{option}` can be at most {limit}, the bot's own limit for every server (0 goes back to it)."
-)
-CREDITS_SET = "{provider}: {caps}."
-NO_CAP = "no credit cap"
-GIVE_A_VALUE = "Give at least one of the options (0 removes a limit)."
-PRIVACY_SET = "Cards and results are now {privacy}."
-PRIVACY_PRIVATE_HINT = (
-    " Members whose DMs are closed to the bot are told to open them before anything is sent."
-)
-AUDIT_SET = "Every finished job is now written to {channel}: who, model, cost and outcome."
-AUDIT_OFF = "The audit channel is off."
-
-SPONSOR_TITLE = "Link the server's API key"
+#: The command that links the server's key, as the messages name it (the same in every language).
 SPONSOR_COMMAND = "/settings sponsor link"
-SPONSOR_LINKED = (
-    "Linked the server's **{provider}** key `{masked}`: {provider} accepted it.{replaced}\n"
-    "Members without their own {provider} key now generate with it, within this server's "
-    "limits; their cards say the server's key pays. /settings show lists it; "
-    "/settings sponsor unlink removes it."
-)
-SPONSOR_REPLACED = " It replaces `{previous}`."
-SPONSOR_UNLINKED = (
-    "Removed the server's **{provider}** key `{masked}`. Jobs waiting to be sent with it will "
-    "not be sent; members need their own key for {provider} again."
-)
-SPONSOR_NOTHING = "This server has no {provider} key linked, so there is nothing to remove."
-
-USAGE_HEADER = (
-    "**Usage on this server**, last 7 days | last 30 days (jobs · credits charged, by provider):"
-)
-USAGE_MEMBER = "• <@{member}>: {recent} | {longer}"
-USAGE_SERVER_KEY = "Paid by the server's key: {recent} | {longer}"
-USAGE_PERIOD = "{jobs} jobs{credits}"
-USAGE_CREDITS = "{credits:,} {provider}"
-USAGE_MORE = "-# …and {count} more members."
-USAGE_NONE = "No jobs on this server in the last 30 days."
 
 
 # -- how settings read -----------------------------------------------------------------------
 
 
-def _channels(ids: frozenset[int]) -> str:
-    return ", ".join(f"<#{c}>" for c in sorted(ids)) or ANYWHERE
+def _channels(ids: frozenset[int], locale: LocaleLike) -> str:
+    return listed(locale, (f"<#{c}>" for c in sorted(ids))) if ids else t(locale, "anywhere")
 
 
-def _roles(ids: frozenset[int]) -> str:
-    return ", ".join(f"<@&{r}>" for r in sorted(ids)) or EVERYONE
+def _roles(ids: frozenset[int], locale: LocaleLike) -> str:
+    return listed(locale, role_mentions(ids)) if ids else t(locale, "everyone")
 
 
-def _models(keys: frozenset[str]) -> str:
-    return model_labels(keys) if keys else ALL
+def _models(keys: frozenset[str], locale: LocaleLike) -> str:
+    return model_labels(keys, locale) if keys else t(locale, "all")
 
 
-def _limit(value: int | None, bot_limit: int) -> str:
-    return str(value) if value is not None else BOT_LIMIT.format(limit=bot_limit)
+def _limit(value: int | None, bot_limit: int, locale: LocaleLike) -> str:
+    if value is not None:
+        return number(locale, value)
+    return t(locale, "{limit} (the bot's limit)", limit=number(locale, bot_limit))
 
 
-def _per_day(value: int | None) -> str:
-    return PER_DAY.format(limit=value) if value is not None else NO_DAILY_LIMIT
+def _per_day(value: int | None, locale: LocaleLike) -> str:
+    if value is None:
+        return t(locale, "no daily limit")
+    return tn(locale, "{count} job in any 24 hours", "{count} jobs in any 24 hours", value)
 
 
-def _cap(cap: CreditCap) -> str:
+def _cap(cap: CreditCap, locale: LocaleLike) -> str:
     parts = []
     if cap.per_member is not None:
-        parts.append(CAP_MEMBER.format(credits=cap.per_member))
+        parts.append(t(locale, "{credits} per member", credits=number(locale, cap.per_member)))
     if cap.per_server is not None:
-        parts.append(CAP_SERVER.format(credits=cap.per_server))
-    return ", ".join(parts) or NO_CAP
+        parts.append(t(locale, "{credits} for the server", credits=number(locale, cap.per_server)))
+    return listed(locale, parts) if parts else t(locale, "no credit cap")
+
+
+def _privacy(private: bool, locale: LocaleLike) -> str:
+    if private:
+        return t(locale, "private, in each member's DMs")
+    return t(locale, "public, in the channel (a thread per job)")
 
 
 def _when(timestamp: float) -> str:
     return discord.utils.format_dt(datetime.fromtimestamp(timestamp, UTC), "R")
 
 
-def _sponsor(key: LinkedKey) -> str:
-    name = provider_name(key.provider)
+def _sponsor(key: LinkedKey, locale: LocaleLike) -> str:
+    _ = gettext_for(locale)
+    name, masked = provider_name(key.provider), key.masked
     if not key.readable:
-        state = SPONSOR_UNREADABLE
-    elif key.rejected_at is not None:
-        state = SPONSOR_REJECTED.format(provider=name, when=_when(key.rejected_at))
-    else:
-        state = SPONSOR_CHECKED.format(when=_when(key.verified_at or key.updated_at))
-    return SPONSOR_KEY.format(provider=name, masked=key.masked, state=state)
+        return _(
+            "{provider} `{masked}` ⚠️ unreadable (the bot's secret changed): link it again",
+            provider=name,
+            masked=masked,
+        )
+    if key.rejected_at is not None:
+        # i18n: {when} is a time Discord shows in the reader's language, such as "2 days ago".
+        return _(
+            "{provider} `{masked}` ⚠️ refused by {provider} {when}: link it again",
+            provider=name,
+            masked=masked,
+            when=_when(key.rejected_at),
+        )
+    # i18n: {when} is a time Discord shows in the reader's language, such as "2 days ago".
+    return _(
+        "{provider} `{masked}` (checked {when})",
+        provider=name,
+        masked=masked,
+        when=_when(key.verified_at or key.updated_at),
+    )
+
+
+def _bullets(items: list[str]) -> str:
+    """Several items, each on its own line under the line that names them: no columns to
+    align, so it reads the same in every script."""
+    return "".join(f"\n- {item}" for item in items)
 
 
 def describe_settings(
-    settings: GuildSettings, sponsors: list[LinkedKey], *, running: int, waiting: int
+    settings: GuildSettings,
+    sponsors: list[LinkedKey],
+    *,
+    running: int,
+    waiting: int,
+    locale: LocaleLike = None,
 ) -> str:
     """/settings show: every setting, and the server's keys masked (``running`` and
-    ``waiting``: the bot's own limits)."""
-    caps = "; ".join(
-        CAP.format(provider=provider_name(p), parts=_cap(c))
+    ``waiting``: the bot's own limits), in ``locale``."""
+    _ = gettext_for(locale)
+    caps = [
+        _("{provider}: {caps}", provider=provider_name(p), caps=_cap(c, locale))
         for p, c in sorted(settings.credit_caps.items())
-    )
-    audit = f"<#{settings.audit_channel_id}>" if settings.audit_channel_id else OFF
-    return SHOW.format(
-        channels=_channels(settings.channels),
-        roles=_roles(settings.roles),
-        models=_models(settings.models),
-        running=_limit(settings.max_running_per_user, running),
-        waiting=_limit(settings.max_waiting_per_user, waiting),
-        per_day=_per_day(settings.max_jobs_per_day),
-        caps=caps or NONE,
-        privacy=PRIVATE if settings.private_results else PUBLIC,
+    ]
+    audit = f"<#{settings.audit_channel_id}>" if settings.audit_channel_id else _("off")
+    sponsor = [_sponsor(key, locale) for key in sponsors]
+    # i18n: {caps} and {sponsor} are one word ("none") or a list, each item on its own line.
+    # {running} and {waiting} are numbers, each maybe followed by "(the bot's limit)".
+    text = _(
+        "**Settings on this server**\n"
+        "Channels: {channels}\n"
+        "Roles: {roles}\n"
+        "Models: {models}\n"
+        "Per member: {running} running at once · {waiting} waiting · {per_day}\n"
+        "Credit caps in any 24 hours: {caps}\n"
+        "Cards and results: {privacy}\n"
+        "Audit channel: {audit}\n"
+        "Server key: {sponsor}",
+        channels=_channels(settings.channels, locale),
+        roles=_roles(settings.roles, locale),
+        models=_models(settings.models, locale),
+        running=_limit(settings.max_running_per_user, running, locale),
+        waiting=_limit(settings.max_waiting_per_user, waiting, locale),
+        per_day=_per_day(settings.max_jobs_per_day, locale),
+        caps=_bullets(caps) if caps else _("none"),
+        privacy=_privacy(settings.private_results, locale),
         audit=audit,
-        sponsor="; ".join(_sponsor(key) for key in sponsors) or NO_SPONSOR,
+        sponsor=_bullets(sponsor) if sponsor else _("none (members use their own keys)"),
     )
+    # A list starts on the next line: no space left dangling after the label.
+    return "\n".join(line.rstrip() for line in text.splitlines())
 
 
-def _period(jobs: int, credits: dict[str, int]) -> str:
-    spent = ", ".join(
-        USAGE_CREDITS.format(credits=n, provider=provider_name(p))
-        for p, n in sorted(credits.items())
-        if n
-    )
-    return USAGE_PERIOD.format(jobs=jobs, credits=f" · {spent}" if spent else "")
+def _period(jobs: int, credits: dict[str, int], locale: LocaleLike) -> str:
+    counted = tn(locale, "{count} job", "{count} jobs", jobs)
+    spent = [f"{number(locale, n)} {provider_name(p)}" for p, n in sorted(credits.items()) if n]
+    return f"{counted} · {listed(locale, spent)}" if spent else counted
 
 
-def describe_usage(rows: list[MemberUsage]) -> str:
+#: Room kept for the line that says how many more members there are.
+_MORE_ROOM = 100
+
+
+def describe_usage(rows: list[MemberUsage], locale: LocaleLike = None) -> str:
     """/settings usage: jobs and credits per member (the busiest first), then what the server's
-    key paid, over the last 7 and 30 days."""
+    key paid, over the last 7 and 30 days, in ``locale``: as many members as fit in one message
+    (at most :data:`USAGE_MEMBERS`), then how many more there are."""
+    _ = gettext_for(locale)
     if not rows:
-        return USAGE_NONE
+        return _("No jobs on this server in the last 30 days.")
     members: dict[int, list[MemberUsage]] = defaultdict(list)
     for row in rows:
         members[row.owner_id].append(row)
     busiest = sorted(members.items(), key=lambda item: -sum(r.jobs[1] for r in item[1]))
-    lines = [USAGE_HEADER]
-    for member, usage in busiest[:USAGE_MEMBERS]:
-        recent, longer = (
-            _period(sum(r.jobs[i] for r in usage), {r.provider: r.credits[i] for r in usage})
-            for i in (0, 1)
-        )
-        lines.append(USAGE_MEMBER.format(member=member, recent=recent, longer=longer))
-    if len(busiest) > USAGE_MEMBERS:
-        lines.append(USAGE_MORE.format(count=len(busiest) - USAGE_MEMBERS))
+    footer = []
     if any(row.sponsored_jobs[1] for row in rows):
         by_provider: dict[int, dict[str, int]] = {0: defaultdict(int), 1: defaultdict(int)}
         for row in rows:
             for i in (0, 1):
                 by_provider[i][row.provider] += row.sponsored_credits[i]
         recent, longer = (
-            _period(sum(r.sponsored_jobs[i] for r in rows), by_provider[i]) for i in (0, 1)
+            _period(sum(r.sponsored_jobs[i] for r in rows), by_provider[i], locale) for i in (0, 1)
         )
-        lines.append(USAGE_SERVER_KEY.format(recent=recent, longer=longer))
-    return clip("\n".join(lines))
+        footer.append(
+            _("Paid by the server's key: {recent} | {longer}", recent=recent, longer=longer)
+        )
+    # One line per member with both periods, "|" between them: no columns to align, so it reads
+    # the same in every script.
+    lines = [
+        _(
+            "**Usage on this server**, last 7 days | last 30 days (jobs · credits charged, by "
+            "provider):"
+        )
+    ]
+    shown = 0
+    for member, usage in busiest[:USAGE_MEMBERS]:
+        recent, longer = (
+            _period(
+                sum(r.jobs[i] for r in usage), {r.provider: r.credits[i] for r in usage}, locale
+            )
+            for i in (0, 1)
+        )
+        line = f"• <@{member}>: {recent} | {longer}"
+        if len("\n".join([*lines, line, *footer])) + _MORE_ROOM > MAX_CONTENT:
+            break
+        lines.append(line)
+        shown += 1
+    if shown < len(busiest):
+        more = tn(
+            locale, "…and {count} more member.", "…and {count} more members.", len(busiest) - shown
+        )
+        lines.append(f"-# {more}")
+    return clip("\n".join([*lines, *footer]))
 
 
-def _sponsor_linked(linked: LinkedKey, previous: LinkedKey | None, locale: object) -> str:
-    replaced = (
-        SPONSOR_REPLACED.format(previous=previous.masked)
-        if previous is not None and previous.fingerprint != linked.fingerprint
-        else ""
+def _sponsor_linked(linked: LinkedKey, previous: LinkedKey | None, locale: LocaleLike) -> str:
+    _ = gettext_for(locale)
+    name, masked = provider_name(linked.provider), linked.masked
+    if previous is not None and previous.fingerprint != linked.fingerprint:
+        first = _(
+            "Linked the server's **{provider}** key `{masked}`: {provider} accepted it. It "
+            "replaces `{previous}`.",
+            provider=name,
+            masked=masked,
+            previous=previous.masked,
+        )
+    else:
+        first = _(
+            "Linked the server's **{provider}** key `{masked}`: {provider} accepted it.",
+            provider=name,
+            masked=masked,
+        )
+    then = _(
+        "Members without their own {provider} key now generate with it, within this server's "
+        "limits; their cards say the server's key pays. /settings show lists it; /settings "
+        "sponsor unlink removes it.",
+        provider=name,
     )
-    return SPONSOR_LINKED.format(
-        provider=provider_name(linked.provider), masked=linked.masked, replaced=replaced
-    )
+    return f"{first}\n{then}"
 
 
 class ChannelOption(app_commands.Transformer):
@@ -349,6 +360,7 @@ class ServerSettings(commands.Cog):
             sponsors,
             running=config.max_running_per_user,
             waiting=config.max_waiting_per_user,
+            locale=interaction.locale,
         )
         await reply(interaction, text)
 
@@ -358,7 +370,7 @@ class ServerSettings(commands.Cog):
     async def usage(self, interaction: discord.Interaction[SeedanceBot]) -> None:
         now = time.time()
         rows = await self.bot.jobs.guild_usage(_guild(interaction), now - 7 * DAY, now - 30 * DAY)
-        await reply(interaction, describe_usage(rows))
+        await reply(interaction, describe_usage(rows, interaction.locale))
 
     # -- where, who, with what -----------------------------------------------------------------
 
@@ -369,7 +381,7 @@ class ServerSettings(commands.Cog):
         interaction: discord.Interaction[SeedanceBot],
         channel: Channel,
     ) -> None:
-        await self._allow(interaction, AllowedKind.CHANNEL, channel.id, ADDED, channel.mention)
+        await self._allow(interaction, AllowedKind.CHANNEL, channel.id, channel.mention)
 
     @channels.command(name="remove", description="Stop allowing generating in a channel")
     @app_commands.describe(channel="The channel to take off the list")
@@ -389,7 +401,7 @@ class ServerSettings(commands.Cog):
     async def roles_add(
         self, interaction: discord.Interaction[SeedanceBot], role: discord.Role
     ) -> None:
-        await self._allow(interaction, AllowedKind.ROLE, role.id, ROLE_ADDED, role.mention)
+        await self._allow(interaction, AllowedKind.ROLE, role.id, role.mention)
 
     @roles.command(name="remove", description="Take a role off the allowed roles")
     @app_commands.describe(role="The role to take off the list")
@@ -408,7 +420,7 @@ class ServerSettings(commands.Cog):
     async def models_add(
         self, interaction: discord.Interaction[SeedanceBot], model: app_commands.Choice[str]
     ) -> None:
-        await self._allow(interaction, AllowedKind.MODEL, model.value, MODEL_ADDED, model.name)
+        await self._allow(interaction, AllowedKind.MODEL, model.value, model.name)
 
     @models.command(name="remove", description="Take a model off the allowed models")
     @app_commands.describe(model="The model to take off the list")
@@ -427,14 +439,23 @@ class ServerSettings(commands.Cog):
         interaction: discord.Interaction[SeedanceBot],
         kind: AllowedKind,
         value: int | str,
-        added: str,
         what: str,
     ) -> None:
         guild_id = _guild(interaction)
         new = await self.store.allow(guild_id, kind, str(value))
         log.info("Server %d: %s allowed %s %s", guild_id, interaction.user.id, kind.value, value)
-        now = self._now(kind, await self.store.get(guild_id))
-        await reply(interaction, (added if new else ALREADY).format(what=what, now=now))
+        _ = gettext_for(interaction.locale)
+        now = self._now(kind, await self.store.get(guild_id), interaction.locale)
+        # i18n: {now} is one more sentence: what the list holds now.
+        if not new:
+            text = _("{what} is on the list already. {now}", what=what, now=now)
+        elif kind is AllowedKind.CHANNEL:
+            text = _("Members can now generate in {what}. {now}", what=what, now=now)
+        elif kind is AllowedKind.ROLE:
+            text = _("Members with {what} can now generate. {now}", what=what, now=now)
+        else:
+            text = _("Members can now use {what}. {now}", what=what, now=now)
+        await reply(interaction, text)
 
     async def _disallow(
         self,
@@ -446,8 +467,14 @@ class ServerSettings(commands.Cog):
         guild_id = _guild(interaction)
         removed = await self.store.disallow(guild_id, kind, str(value))
         log.info("Server %d: %s disallowed %s %s", guild_id, interaction.user.id, kind.value, value)
-        now = self._now(kind, await self.store.get(guild_id))
-        await reply(interaction, (REMOVED if removed else NOT_LISTED).format(what=what, now=now))
+        _ = gettext_for(interaction.locale)
+        now = self._now(kind, await self.store.get(guild_id), interaction.locale)
+        # i18n: {now} is one more sentence: what the list holds now.
+        if removed:
+            text = _("{what} is off the list. {now}", what=what, now=now)
+        else:
+            text = _("{what} was not on the list. {now}", what=what, now=now)
+        await reply(interaction, text)
 
     async def _clear(
         self, interaction: discord.Interaction[SeedanceBot], kind: AllowedKind
@@ -455,16 +482,16 @@ class ServerSettings(commands.Cog):
         guild_id = _guild(interaction)
         await self.store.clear(guild_id, kind)
         log.info("Server %d: %s cleared the %s list", guild_id, interaction.user.id, kind.value)
-        now = self._now(kind, await self.store.get(guild_id))
-        await reply(interaction, CLEARED.format(now=now))
+        now = self._now(kind, await self.store.get(guild_id), interaction.locale)
+        await reply(interaction, t(interaction.locale, "No restriction any more: {now}", now=now))
 
     @staticmethod
-    def _now(kind: AllowedKind, settings: GuildSettings) -> str:
+    def _now(kind: AllowedKind, settings: GuildSettings, locale: LocaleLike) -> str:
         if kind is AllowedKind.CHANNEL:
-            return CHANNELS_NOW.format(list=_channels(settings.channels))
+            return t(locale, "Allowed channels: {list}.", list=_channels(settings.channels, locale))
         if kind is AllowedKind.ROLE:
-            return ROLES_NOW.format(list=_roles(settings.roles))
-        return MODELS_NOW.format(list=_models(settings.models))
+            return t(locale, "Allowed roles: {list}.", list=_roles(settings.roles, locale))
+        return t(locale, "Allowed models: {list}.", list=_models(settings.models, locale))
 
     # -- limits --------------------------------------------------------------------------------
 
@@ -488,7 +515,16 @@ class ServerSettings(commands.Cog):
             ("waiting", waiting, config.max_waiting_per_user),
         ):
             if value is not None and value > bot_limit:
-                await reply(interaction, LIMIT_TOO_HIGH.format(option=option, limit=bot_limit))
+                await reply(
+                    interaction,
+                    t(
+                        interaction.locale,
+                        "`{option}` can be at most {limit}, the bot's own limit for every server "
+                        "(0 goes back to it).",
+                        option=option,
+                        limit=number(interaction.locale, bot_limit),
+                    ),
+                )
                 return
         changes: dict[str, int | None] = {
             column: value or None
@@ -504,12 +540,17 @@ class ServerSettings(commands.Cog):
         if "max_running_per_user" in changes:
             self.bot.engine.limit_running(guild_id, settings.max_running_per_user)
         log.info("Server %d: %s set limits %s", guild_id, interaction.user.id, changes)
+        locale = interaction.locale
         await reply(
             interaction,
-            LIMITS_SET.format(
-                running=_limit(settings.max_running_per_user, config.max_running_per_user),
-                waiting=_limit(settings.max_waiting_per_user, config.max_waiting_per_user),
-                per_day=_per_day(settings.max_jobs_per_day),
+            # i18n: {running} and {waiting} are numbers, each maybe followed by "(the bot's
+            # limit)".
+            t(
+                locale,
+                "Per-member limits: {running} running at once · {waiting} waiting · {per_day}.",
+                running=_limit(settings.max_running_per_user, config.max_running_per_user, locale),
+                waiting=_limit(settings.max_waiting_per_user, config.max_waiting_per_user, locale),
+                per_day=_per_day(settings.max_jobs_per_day, locale),
             ),
         )
 
@@ -530,7 +571,10 @@ class ServerSettings(commands.Cog):
         per_server: app_commands.Range[int, 0, MAX_CREDITS] | None = None,
     ) -> None:
         if per_member is None and per_server is None:
-            await reply(interaction, GIVE_A_VALUE)
+            await reply(
+                interaction,
+                t(interaction.locale, "Give at least one of the options (0 removes a limit)."),
+            )
             return
         guild_id = _guild(interaction)
         current = (await self.store.get(guild_id)).credit_caps.get(provider.value)
@@ -544,7 +588,12 @@ class ServerSettings(commands.Cog):
         log.info("Server %d: %s set credit cap %s", guild_id, interaction.user.id, cap)
         await reply(
             interaction,
-            CREDITS_SET.format(provider=provider_name(provider.value), caps=_cap(cap)),
+            t(
+                interaction.locale,
+                "{provider}: {caps}.",
+                provider=provider_name(provider.value),
+                caps=_cap(cap, interaction.locale),
+            ),
         )
 
     # -- where results go, the audit channel ----------------------------------------------------
@@ -559,8 +608,15 @@ class ServerSettings(commands.Cog):
         private = cards.value == "private"
         await self.store.update(guild_id, private_results=private)
         log.info("Server %d: %s set privacy %s", guild_id, interaction.user.id, cards.value)
-        text = PRIVACY_SET.format(privacy=PRIVATE if private else PUBLIC)
-        await reply(interaction, text + (PRIVACY_PRIVATE_HINT if private else ""))
+        _ = gettext_for(interaction.locale)
+        if private:
+            text = _(
+                "Cards and results are now private, in each member's DMs. Members whose DMs are "
+                "closed to the bot are told to open them before anything is sent."
+            )
+        else:
+            text = _("Cards and results are now public, in the channel (a thread per job).")
+        await reply(interaction, text)
 
     @settings.command(name="audit", description="A channel that gets one line per finished job")
     @app_commands.describe(channel="Where to write them; leave empty to turn the audit log off")
@@ -572,7 +628,15 @@ class ServerSettings(commands.Cog):
         guild_id = _guild(interaction)
         await self.store.update(guild_id, audit_channel_id=None if channel is None else channel.id)
         log.info("Server %d: %s set the audit channel %s", guild_id, interaction.user.id, channel)
-        text = AUDIT_OFF if channel is None else AUDIT_SET.format(channel=channel.mention)
+        _ = gettext_for(interaction.locale)
+        if channel is None:
+            text = _("The audit channel is off.")
+        else:
+            text = _(
+                "Every finished job is now written to {channel}: who, model, cost and outcome. "
+                "Lines are in the server's primary language, as set in its Community settings.",
+                channel=channel.mention,
+            )
         await reply(interaction, text)
 
     # -- the sponsor key -----------------------------------------------------------------------
@@ -589,7 +653,7 @@ class ServerSettings(commands.Cog):
             server_key_owner(_guild(interaction)),
             command=SPONSOR_COMMAND,
             linked=_sponsor_linked,
-            title=SPONSOR_TITLE,
+            title=t(interaction.locale, "Link the server's API key"),
         )
         chosen = Provider(provider.value) if provider else None
         modal = LinkKeyModal(self.bot, chosen, interaction.locale, holder=holder)
@@ -606,8 +670,24 @@ class ServerSettings(commands.Cog):
         name = provider_name(provider.value)
         linked = await self.bot.keys.get(owner, provider.value)
         if linked is None or not await self.bot.keys.unlink(owner, provider.value):
-            await reply(interaction, SPONSOR_NOTHING.format(provider=name))
+            await reply(
+                interaction,
+                t(
+                    interaction.locale,
+                    "This server has no {provider} key linked, so there is nothing to remove.",
+                    provider=name,
+                ),
+            )
             return
         await self.bot.engine.refresh_key(owner, provider.value)
         log.info("Server %d: %s unlinked its %s key", guild_id, interaction.user.id, provider.value)
-        await reply(interaction, SPONSOR_UNLINKED.format(provider=name, masked=linked.masked))
+        await reply(
+            interaction,
+            t(
+                interaction.locale,
+                "Removed the server's **{provider}** key `{masked}`. Jobs waiting to be sent with "
+                "it will not be sent; members need their own key for {provider} again.",
+                provider=name,
+                masked=linked.masked,
+            ),
+        )

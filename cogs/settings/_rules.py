@@ -3,18 +3,20 @@
 The generation flow asks :class:`ServerRules` (its policy) first where and who (channels,
 roles), then for the chosen model and request: the model, the member's waiting jobs, their jobs
 in the last 24 hours, the credit caps, and whose key pays. A refusal is a
-:class:`ServerRuleError` whose text names the rule and what it allows; the flow answers it
-privately, before any card, thread, job or charge.
+:class:`ServerRuleError` whose text names the rule and what it allows, already in the member's
+Discord language (the rules have the interaction; its plural forms and dates need it); the flow
+answers it privately, before any card, thread, job or charge.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Iterable
 from typing import TYPE_CHECKING, ClassVar
 
 import discord
 
+from bot.i18n import LocaleLike, enumeration, listing, number, t, tn
 from bot.models import ProviderRequest
 from bot.providers.description import ModelChoice
 from bot.storage import GuildSettings, GuildSettingsStore, Job, server_key_owner
@@ -25,6 +27,7 @@ from cogs.keys import provider_name
 from cogs.settings._spending import (
     DAY,
     Spending,
+    cost_text,
     counts_today,
     estimate_request,
     job_estimator,
@@ -34,40 +37,8 @@ from cogs.settings._spending import (
 if TYPE_CHECKING:
     from bot.app import SeedanceBot
 
-NOTHING_SENT = "Nothing was sent and nothing was charged."
-CHANNEL_RULE = "This server allows generating only in some channels, not here: try {channel}."
-ROLE_RULE = (
-    "Generating on this server is for members with one of these roles: {roles}. " + NOTHING_SENT
-)
-MODEL_RULE = (
-    "{model} is not allowed on this server. Allowed models: {models}. Choose one of them with "
-    "the `model` option. " + NOTHING_SENT
-)
-WAITING_RULE = (
-    "This server lets each member have at most {limit} jobs waiting, and you have {count}. "
-    + NOTHING_SENT
-    + " /jobs list shows them; /jobs cancel removes one you no longer need."
-)
-DAILY_RULE = (
-    "This server allows {limit} jobs per member in any 24 hours, and you have made {count}. "
-    + NOTHING_SENT
-    + " You can generate here again {when}."
-)
-MEMBER_CREDITS_RULE = (
-    "This server caps {provider} spending at {cap} credits per member in any 24 hours. You "
-    "have used {used}{estimate}. " + NOTHING_SENT + " {retry}"
-)
-SERVER_CREDITS_RULE = (
-    "This server caps {provider} spending at {cap} credits for the whole server in any 24 "
-    "hours. Its members have used {used}{estimate}. " + NOTHING_SENT + " {retry}"
-)
-ESTIMATE_PART = " and this job would cost {credits}"
-RETRY_AT = "It fits again {when}."
-RETRY_NEVER = "This job alone costs more than that."
-RUNNING_NOTE = (
-    "This server runs at most {limit} of your jobs at once, so this one waits until one of "
-    "yours finishes."
-)
+#: How many channels, roles or models a message names before it says how many more there are.
+LISTED_MAX = 15
 
 
 def _relative(when: float) -> str:
@@ -76,7 +47,8 @@ def _relative(when: float) -> str:
 
 
 class ServerRuleError(UserFacingError):
-    """A server's rule refused a generation; the text names the rule and what it allows."""
+    """A server's rule refused a generation; the text names the rule and what it allows, in the
+    member's language."""
 
     error_code: ClassVar[str] = "ServerRule"
 
@@ -114,11 +86,18 @@ class ServerRules:
         guild_id = interaction.guild_id
         if guild_id is None:
             return Clearance()
+        locale = interaction.locale
         settings = await self.store.get(guild_id)
         self._where_and_who(interaction, settings)
         if settings.models and choice.key not in settings.models:
             raise ServerRuleError(
-                MODEL_RULE.format(model=choice.label, models=model_labels(settings.models))
+                t(
+                    locale,
+                    "{model} is not allowed on this server. Allowed models: {models}. Choose one "
+                    "of them with the `model` option. Nothing was sent and nothing was charged.",
+                    model=choice.label,
+                    models=model_labels(settings.models, locale),
+                )
             )
         member = interaction.user.id
         own = {key.provider for key in await self.bot.keys.for_user(member)}
@@ -129,16 +108,37 @@ class ServerRules:
         engine = self.bot.engine
         waiting_limit = settings.max_waiting_per_user
         if waiting_limit is not None and (waiting := engine.waiting_count(member)) >= waiting_limit:
-            raise ServerRuleError(WAITING_RULE.format(limit=waiting_limit, count=waiting))
+            raise ServerRuleError(
+                tn(
+                    locale,
+                    "This server lets each member have at most {count} job waiting, and you have "
+                    "{waiting}. Nothing was sent and nothing was charged. /jobs list shows it; "
+                    "/jobs cancel removes it if you no longer need it.",
+                    "This server lets each member have at most {count} jobs waiting, and you "
+                    "have {waiting}. Nothing was sent and nothing was charged. /jobs list shows "
+                    "them; /jobs cancel removes one you no longer need.",
+                    waiting_limit,
+                    waiting=number(locale, waiting),
+                )
+            )
         now = self._clock()
         today = await self.bot.jobs.in_guild_since(guild_id, now - DAY)
         mine = [job for job in today if job.owner_id == member]
-        self._daily(settings, mine)
-        self._credits(settings, choice, request, today, mine)
+        self._daily(settings, mine, locale)
+        self._credits(settings, choice, request, today, mine, locale)
         notes = []
         running_limit = settings.max_running_per_user
         if running_limit is not None and engine.running_count(member) >= running_limit:
-            notes.append(RUNNING_NOTE.format(limit=running_limit))
+            notes.append(
+                tn(
+                    locale,
+                    "This server runs at most {count} of your jobs at once, so this one waits "
+                    "until the one running finishes.",
+                    "This server runs at most {count} of your jobs at once, so this one waits "
+                    "until one of yours finishes.",
+                    running_limit,
+                )
+            )
         return Clearance(paid_by=paid_by, private=settings.private_results, notes=tuple(notes))
 
     async def sponsored(self, guild_id: int) -> set[str]:
@@ -150,15 +150,26 @@ class ServerRules:
     # -- the rules -----------------------------------------------------------------------------
 
     def _where_and_who(self, interaction: discord.Interaction, settings: GuildSettings) -> None:
+        locale = interaction.locale
         if settings.channels and not _in_channels(interaction, settings.channels):
             raise ServerRuleError(
-                CHANNEL_RULE.format(channel=_one_channel(interaction, settings.channels))
+                t(
+                    locale,
+                    "This server allows generating only in some channels, not here: try {channel}.",
+                    channel=_one_channel(interaction, settings.channels),
+                )
             )
         if settings.roles and not _has_role(interaction.user, settings.roles):
-            roles = ", ".join(f"<@&{role}>" for role in sorted(settings.roles))
-            raise ServerRuleError(ROLE_RULE.format(roles=roles))
+            raise ServerRuleError(
+                t(
+                    locale,
+                    "Generating on this server is for members with one of these roles: {roles}. "
+                    "Nothing was sent and nothing was charged.",
+                    roles=listed(locale, role_mentions(settings.roles), alternatives=True),
+                )
+            )
 
-    def _daily(self, settings: GuildSettings, mine: list[Job]) -> None:
+    def _daily(self, settings: GuildSettings, mine: list[Job], locale: LocaleLike) -> None:
         limit = settings.max_jobs_per_day
         if limit is None:
             return
@@ -167,7 +178,20 @@ class ServerRules:
             # The oldest that must leave the window for one more to fit.
             frees = counted[len(counted) - limit].created_at + DAY
             raise ServerRuleError(
-                DAILY_RULE.format(limit=limit, count=len(counted), when=_relative(frees))
+                # i18n: {when} is a time Discord shows in the reader's language and time zone,
+                # such as "in 3 hours".
+                tn(
+                    locale,
+                    "This server allows {count} job per member in any 24 hours, and you have "
+                    "made {made}. Nothing was sent and nothing was charged. You can generate "
+                    "here again {when}.",
+                    "This server allows {count} jobs per member in any 24 hours, and you have "
+                    "made {made}. Nothing was sent and nothing was charged. You can generate "
+                    "here again {when}.",
+                    limit,
+                    made=number(locale, len(counted)),
+                    when=_relative(frees),
+                )
             )
 
     def _credits(
@@ -177,6 +201,7 @@ class ServerRules:
         request: ProviderRequest | None,
         today: list[Job],
         mine: list[Job],
+        locale: LocaleLike,
     ) -> None:
         cap = settings.credit_caps.get(choice.provider)
         if cap is None:
@@ -184,10 +209,9 @@ class ServerRules:
         cost = None if request is None else estimate_request(self.bot.clients, request)
         wanted = 0 if cost is None else cost.credits
         estimate = job_estimator(self.bot.clients)
-        name = provider_name(choice.provider)
-        for limit, jobs, template in (
-            (cap.per_member, mine, MEMBER_CREDITS_RULE),
-            (cap.per_server, today, SERVER_CREDITS_RULE),
+        for limit, jobs, per_member in (
+            (cap.per_member, mine, True),
+            (cap.per_server, today, False),
         ):
             if limit is None:
                 continue
@@ -195,27 +219,85 @@ class ServerRules:
             # Without a published price only what is spent already can be held against it.
             over = spent.used + wanted > limit if cost is not None else spent.used >= limit
             if over:
-                raise ServerRuleError(
-                    template.format(
-                        provider=name,
-                        cap=f"{limit:,}",
-                        used=f"{spent.used:,}",
-                        estimate="" if cost is None else ESTIMATE_PART.format(credits=cost),
-                        retry=_retry(spent, limit, wanted),
-                    )
-                )
+                values = {
+                    "provider": provider_name(choice.provider),
+                    "cap": number(locale, limit),
+                    "used": number(locale, spent.used),
+                    "retry": _retry(spent, limit, wanted, locale),
+                }
+                if cost is not None:
+                    values["cost"] = cost_text(locale, cost.credits, cost.usd)
+                raise ServerRuleError(_over_cap(locale, per_member, cost is not None, values))
 
 
-def _retry(spent: Spending, limit: int, wanted: int) -> str:
+def _over_cap(locale: LocaleLike, per_member: bool, priced: bool, values: dict[str, str]) -> str:
+    """The refusal of a credit cap: the member's or the server's, with the job's price where
+    its provider publishes one."""
+    # i18n: {retry} is one more sentence (when it fits again), or nothing.
+    if per_member and priced:
+        text = t(
+            locale,
+            "This server caps {provider} spending at {cap} credits per member in any 24 hours. "
+            "You have used {used} and this job would cost {cost}. Nothing was sent and nothing "
+            "was charged. {retry}",
+            **values,
+        )
+    elif per_member:
+        text = t(
+            locale,
+            "This server caps {provider} spending at {cap} credits per member in any 24 hours. "
+            "You have used {used}. Nothing was sent and nothing was charged. {retry}",
+            **values,
+        )
+    elif priced:
+        text = t(
+            locale,
+            "This server caps {provider} spending at {cap} credits for the whole server in any "
+            "24 hours. Its members have used {used} and this job would cost {cost}. Nothing was "
+            "sent and nothing was charged. {retry}",
+            **values,
+        )
+    else:
+        text = t(
+            locale,
+            "This server caps {provider} spending at {cap} credits for the whole server in any "
+            "24 hours. Its members have used {used}. Nothing was sent and nothing was charged. "
+            "{retry}",
+            **values,
+        )
+    # Without a time to retry, no trailing space.
+    return text.rstrip()
+
+
+def _retry(spent: Spending, limit: int, wanted: int, locale: LocaleLike) -> str:
     if wanted > limit:
-        return RETRY_NEVER
+        return t(locale, "This job alone costs more than that.")
     when = spent.room_at(limit, wanted) if wanted else spent.room_at(limit - 1, 0)
-    return RETRY_AT.format(when=_relative(when)) if when is not None else ""
+    if when is None:
+        return ""
+    # i18n: {when} is a time Discord shows in the reader's language, such as "in 3 hours".
+    return t(locale, "It fits again {when}.", when=_relative(when))
 
 
-def model_labels(keys: Collection[str]) -> str:
+def listed(locale: LocaleLike, items: Iterable[str], *, alternatives: bool = False) -> str:
+    """``items`` as values in the reader's language ("a, b, c", "a、b、c"; with
+    ``alternatives``, in a sentence: "a, b, or c"): the first :data:`LISTED_MAX` of them and how
+    many more there are (a long list would push the rest of a message past Discord's limit)."""
+    items = list(items)
+    if len(items) > LISTED_MAX:
+        rest = len(items) - LISTED_MAX
+        items = [*items[:LISTED_MAX], tn(locale, "{count} more", "{count} more", rest)]
+    return listing(locale, items, alternatives=True) if alternatives else enumeration(locale, items)
+
+
+def role_mentions(ids: Collection[int]) -> list[str]:
+    return [f"<@&{role}>" for role in sorted(ids)]
+
+
+def model_labels(keys: Collection[str], locale: LocaleLike = None) -> str:
     """The allowed models as members see them in the ``model`` option, in its order."""
-    return ", ".join(m.label for key, m in ALL_MODELS.items() if key in keys) or "none"
+    labels = [m.label for key, m in ALL_MODELS.items() if key in keys]
+    return listed(locale, labels) if labels else t(locale, "none")
 
 
 def _in_channels(interaction: discord.Interaction, channels: Collection[int]) -> bool:

@@ -11,7 +11,9 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from decimal import Decimal
 
+from bot.i18n import LocaleLike, tn
 from bot.models import Provider, ProviderRequest, endpoint, endpoint_for
 from bot.providers import CostEstimate, ProviderClient
 from bot.storage import Job, JobState
@@ -47,6 +49,14 @@ def job_estimator(clients: Mapping[Provider, ProviderClient]) -> Estimator:
         return None if cost is None else cost.credits
 
     return estimate
+
+
+def cost_text(locale: LocaleLike, credits: int, usd: Decimal) -> str:
+    """A documented price as the reader reads it: "2,900 credits ($0.29)", "2.900 credits
+    ($0.29)" (whole cents as usual, but never rounded: 19 credits on seedanceapi cost $0.095)."""
+    cents = usd.quantize(Decimal("0.01"))
+    dollars = f"${cents}" if cents == usd else f"${usd.normalize():f}"
+    return tn(locale, "{count} credit ({usd})", "{count} credits ({usd})", credits, usd=dollars)
 
 
 def counts_today(job: Job) -> bool:

@@ -528,7 +528,7 @@ async def test_cancel_a_waiting_job_and_the_next_moves_up(scene: Scene) -> None:
 @pytest.mark.parametrize(
     ("which", "expected"),
     [
-        ("running", "has already been sent: seedance2ai is generating it"),
+        ("running", "has already been sent: seedance2ai.io is generating it"),
         ("video", "has already finished (done)"),
         ("bobs", "You have no job #"),
     ],

@@ -11,6 +11,9 @@ from discord.app_commands import TranslationContext, TranslationContextLocation,
 from bot.command_sync import command_payload, payload_digest
 from bot.i18n import (
     N_,
+    Nn_,
+    Text,
+    enumeration,
     gettext_for,
     language_of,
     listing,
@@ -98,6 +101,12 @@ def test_numbers_and_lists_read_as_in_each_language() -> None:
     assert listing("nl", ["a", "b", "c"]) == "a, b en c"
     assert listing("ja", ["a", "b", "c"]) == "a、b、c"
     assert listing("nl", ["a", "b"], alternatives=True) == "a of b"
+    # Values one after another, no "and": the reader's separator.
+    assert enumeration("en-US", ["a", "b", "c"]) == "a, b, c"
+    assert enumeration("nl", ["a", "b"]) == "a, b"
+    assert enumeration("ja", ["a", "b", "c"]) == "a、b、c"
+    assert enumeration("zh-CN", ["a", "b"]) == "a、b"
+    assert enumeration("ja", []) == ""
     _ = gettext_for("nl")
     assert _.number(1160) == "1.160"
     assert _("Rules") == "Regels"
@@ -167,3 +176,38 @@ async def test_registration_hashes_the_translated_payload() -> None:
     assert entry["name_localizations"] == {}
     assert payload_digest(localized) != payload_digest(plain)
     assert payload_digest(localized) == payload_digest(await command_payload(tree, None))
+
+
+def test_a_text_made_in_the_core_is_translated_where_it_is_shown() -> None:
+    """``Text``: a catalog text and its values, kept until the reader is known (a refusal made
+    in the request models, an error raised far from the interaction)."""
+    tier = N_("is not supported on the {tier} quality tier.")
+    problem = Text(tier, {"tier": "mini"})
+    assert str(problem) == "is not supported on the mini quality tier."
+    assert problem.translated("ja") == t("ja", tier, tier="mini") != str(problem)
+    # Values that are Texts are translated too; a tuple is a list in the reader's language.
+    item = N_("item {number}: {problem}")
+    nested = Text(item, {"number": 2, "problem": problem})
+    assert nested.translated("nl") == t("nl", item, number=2, problem=t("nl", tier, tier="mini"))
+    frames = (
+        Text(N_("the start frame `{file}`"), {"file": "a.png"}),
+        Text(N_("the image `{file}`"), {"file": "b.png"}),
+    )
+    assert str(Text("{inputs}", {"inputs": frames})) == (
+        "the start frame `a.png` and the image `b.png`"
+    )
+    assert Text("{inputs}", {"inputs": frames}).translated("nl") == listing(
+        "nl", [frame.translated("nl") for frame in frames]
+    )
+    # Counted: the form that fits, with the reader's digits.
+    most = Nn_("takes at most {count} character.", "takes at most {count} characters.")
+    assert str(Text.counted(most, 1)) == "takes at most 1 character."
+    assert str(Text.counted(most, 2000)) == "takes at most 2,000 characters."
+    assert Text.counted(most, 2000).translated("nl") == tn("nl", *most, 2000)
+    assert "2.000" in tn("nl", *most, 2000)
+    # Found back from an English text one of the templates made.
+    assert Text.matching("is not supported on the pro quality tier.", [tier]) == Text(
+        tier, {"tier": "pro"}
+    )
+    said = "a provider's own words"
+    assert Text.matching(said, [tier]).translated("ja") == said

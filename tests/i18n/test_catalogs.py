@@ -31,24 +31,42 @@ CONTENT_MAX = 2000
 LONG_VALUE = "x" * 120
 
 #: Translations that may read exactly like the English text, per language, and why.
-SAME_AS_ENGLISH: dict[str, set[str]] = {
+SAME_AS_ENGLISH: dict[str, set[str | tuple[str, ...]]] = {
     # Dutch uses these words and formats as English does.
     "nl": {
         "{seconds} s",
         "`{option}` {values} ({how})",
         "Provider",
         "Video",
+        "{provider}: {caps}",
+        "{provider}: {caps}.",
+        "**{label}**: {value}",
+        ("{count} credit", "{count} credits"),
+        ("{count} credit ({usd})", "{count} credits ({usd})"),
+        # A card's and a form's words, and a problem after the option it is about.
+        "model",
+        "Model",
+        "type",
+        "seed",
+        "Seed",
+        "Status",
+        "Credits",
+        "Details",
+        "Prompt",
+        "video",
+        "video {index}",
+        "{minutes} min",
+        "{minutes} min {seconds} s",
+        "`{option}`: {problem}",
+        "`{option}` {problem}",
     },
     "ja": set(),
     "zh_CN": set(),
 }
-#: Commands still being built in this phase, whose texts change from day to day: their
-#: descriptions may be missing from the catalogs (Discord shows the English text) until they
-#: settle. Everything else must be translated.
-PENDING: dict[str, str] = {
-    "settings": "server settings, being built",
-    "preferences": "member preferences, being built",
-}
+#: Commands still being built, whose texts change from day to day: their descriptions may be
+#: missing from the catalogs (Discord shows the English text) until they settle, named here with
+#: the reason. Every other command must be translated.
+PENDING: dict[str, str] = {}
 #: Discord markup that must survive translation: code spans (and bold, counted below).
 CODE = re.compile(r"`[^`]+`")
 

@@ -43,7 +43,7 @@ def test_prompt_over_2000_characters_is_rejected():
     problem = only_problem({"prompt": "x" * 2001})
 
     assert problem.field == "prompt"
-    assert "at most 2000 characters" in problem.message
+    assert "at most 2,000 characters" in problem.message
 
 
 @pytest.mark.parametrize("prompt", ["", " ", "   \n\t"])

@@ -121,7 +121,7 @@ def test_missing_permissions_counts_threads_only_where_one_would_be_made(
 
 def test_missing_permissions_are_explained_with_their_consequence() -> None:
     text = describe_missing_permissions(["Send Messages", "Create Public Threads"])
-    assert "Send Messages, Create Public Threads" in text
+    assert "Send Messages and Create Public Threads" in text
     assert "by DM" in text
     assert "in this channel instead of a thread" in text
     assert describe_missing_permissions([]) == ""

@@ -245,7 +245,7 @@ async def test_a_prompt_file_over_the_models_limit_is_refused_naming_prompt(
 
     [answer] = ephemeral_texts(discord_fake, ask)
     assert "`prompt`" in answer
-    assert "2000" in answer
+    assert "2,000" in answer
     assert "Nothing was sent" in answer
     assert await bot.jobs.recent_for_user(alice(discord_fake)) == []
     public = [m for m in discord_fake.messages_in(discord_fake.text_channel)

@@ -172,7 +172,7 @@ async def test_running_and_waiting_limits_queue_then_refuse(
     await dispatch(bot, third)
 
     [refused] = private_texts(discord_fake, third)
-    assert "at most 1 jobs waiting" in refused
+    assert "at most 1 job waiting" in refused
     assert "/jobs cancel" in refused
     assert len(await bot.jobs.recent_for_user(member(discord_fake))) == 2
     assert len(provider.posts()) == 1, "the second waits for the server's running limit"
@@ -195,7 +195,7 @@ async def test_the_daily_job_limit_refuses_the_next_job_and_says_when_it_fits(
     await dispatch(bot, again)
 
     [refused] = private_texts(discord_fake, again)
-    assert "1 jobs per member in any 24 hours" in refused
+    assert "1 job per member in any 24 hours" in refused
     assert f"<t:{int(job.created_at + 24 * 3600) + 1}:R>" in refused
     assert len(await bot.jobs.recent_for_user(member(discord_fake))) == 1
     assert len(provider.posts()) == 1

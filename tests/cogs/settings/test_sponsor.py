@@ -111,8 +111,8 @@ async def test_members_without_a_key_generate_with_the_servers_own_key(
     assert fields["Paid by"] == "the server's key"
 
     usage = await admin(bot, discord_fake, "usage")
-    assert f"<@{member(discord_fake)}>: 1 jobs" in usage
-    assert "Paid by the server's key: 1 jobs" in usage
+    assert f"<@{member(discord_fake)}>: 1 job · " in usage
+    assert "Paid by the server's key: 1 job · " in usage
 
 
 async def test_a_members_own_key_always_wins(
@@ -152,7 +152,7 @@ async def test_the_servers_key_pays_only_within_the_per_member_limits(
     await dispatch(bot, again)
 
     [refused] = private_texts(discord_fake, again)
-    assert "1 jobs per member in any 24 hours" in refused
+    assert "1 job per member in any 24 hours" in refused
     assert len(provider.posts()) == posts
 
 
