@@ -12,7 +12,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.i18n import N_, LocaleLike, enumeration, gettext_for, t, tn
-from bot.jobs import Progress, ProgressKind
+from bot.jobs import Progress
 from bot.providers.description import usd
 from bot.providers.registry import description
 from bot.storage import DeliveryState, Job, JobOutcome, JobState
@@ -198,9 +198,10 @@ def show_view(job: Job, locale: LocaleLike = None) -> discord.ui.View:
 
 
 def show_message(
-    job: Job, position: int | None, now: float, locale: LocaleLike = None
+    job: Job, progress: Progress | None, locale: LocaleLike = None
 ) -> tuple[str, discord.Embed, discord.ui.View | None]:
-    """What /jobs show answers for a job in any state: content, embed and buttons."""
+    """What /jobs show answers for a job in any state: content, embed and buttons. A waiting or
+    running job shows what its card shows (``progress``: queue place, or ETA and progress bar)."""
     if job.state in FINISHED:
         if job.outcome is JobOutcome.SUCCEEDED:
             links = [job.video_url] if job.video_url else list(job.image_urls)
@@ -212,13 +213,6 @@ def show_message(
         content = clip("\n".join(lines))
         embed = _with_link(job, result_embed(job, locale), locale)
         return content, embed, show_view(job, locale)
-    if job.state is JobState.RUNNING:
-        started = job.submitted_at or job.created_at
-        progress = Progress(job, ProgressKind.RUNNING, elapsed=now - started)
-    elif job.state is JobState.QUEUED:
-        progress = Progress(job, ProgressKind.QUEUED, queue_position=position)
-    else:
-        progress = None
     return "", _with_link(job, status_embed(job, progress, None, locale), locale), None
 
 
@@ -377,8 +371,8 @@ class Jobs(commands.GroupCog, group_name="jobs", group_description="Your recent 
         if job is None:
             await reply(interaction, _unknown(job_id, interaction.locale))
             return
-        position = self.bot.engine.queue_position(job.id)
-        content, embed, view = show_message(job, position, time.time(), interaction.locale)
+        progress = self.bot.engine.progress(job)
+        content, embed, view = show_message(job, progress, interaction.locale)
         if view is None:
             await interaction.response.send_message(content, embed=embed, ephemeral=True)
         else:

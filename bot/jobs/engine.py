@@ -25,7 +25,7 @@ from bot.jobs.errors import TooManyWaitingJobsError
 from bot.jobs.keyring import KeyRing
 from bot.jobs.keyring import key_id as _key_id
 from bot.jobs.ledger import JobChanges, JobLedger
-from bot.jobs.ports import DeliveryPort, InputRefresher, ProgressKind
+from bot.jobs.ports import DeliveryPort, InputRefresher, Progress, ProgressKind
 from bot.jobs.scheduler import (
     Action,
     KeyDemand,
@@ -329,6 +329,17 @@ class JobEngine:
     def queue_position(self, job_id: int) -> int | None:
         """1 for the owner's next job to start, 2 for the one after, ...; None if not queued."""
         return self._ledger.board.position(job_id)
+
+    def progress(self, job: Job) -> Progress | None:
+        """What ``job``'s card would show now (queue place, or expected finish and progress),
+        for a view of it other than its card; None once it is neither waiting nor running."""
+        if job.state is JobState.QUEUED:
+            return self._ledger.progress(job, ProgressKind.QUEUED)
+        if job.state is JobState.RUNNING:
+            started = job.submitted_at or job.created_at
+            elapsed = max(0.0, self._clock.now() - started)
+            return self._ledger.progress(job, ProgressKind.RUNNING, elapsed=elapsed)
+        return None
 
     async def refresh_key(self, owner_id: int, provider: str) -> None:
         """The key of ``owner_id`` (a member, or a server's sponsor key, see

@@ -226,15 +226,15 @@ class JobLedger:
             len(self.waiting(owner_id)) + self.board.held(owner_id) + self.board.recording(owner_id)
         )
 
-    async def publish(self, job: Job, kind: ProgressKind, *, elapsed: float | None = None) -> None:
-        """Tell the job's card (best effort): its queue place; or, once sent, when it is expected
-        to finish and since when polls fail."""
+    def progress(self, job: Job, kind: ProgressKind, *, elapsed: float | None = None) -> Progress:
+        """What the job's card shows at ``kind``: its queue place; or, once sent, when it is
+        expected to finish and since when polls fail."""
         live = self.board.get(job.id)
         expected = eta = None
         if kind in (ProgressKind.SUBMITTED, ProgressKind.RUNNING) and self.expected is not None:
             expected = self.expected(job)
             eta = None if job.submitted_at is None else job.submitted_at + expected
-        event = Progress(
+        return Progress(
             job,
             kind,
             queue_position=self.board.position(job.id) if kind is ProgressKind.QUEUED else None,
@@ -245,6 +245,10 @@ class JobLedger:
             expected=expected,
             eta=eta,
         )
+
+    async def publish(self, job: Job, kind: ProgressKind, *, elapsed: float | None = None) -> None:
+        """Tell the job's card (best effort) what :meth:`progress` says."""
+        event = self.progress(job, kind, elapsed=elapsed)
         try:
             await self.port.publish(event)
         except Exception:

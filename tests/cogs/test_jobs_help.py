@@ -491,7 +491,11 @@ async def test_show_a_running_and_a_waiting_job(scene: Scene) -> None:
     first = await scene.answer(scene.command("jobs", "show", id=scene.jobs["queued1"].id))
     second = await scene.answer(scene.command("jobs", "show", id=scene.jobs["queued2"].id))
 
-    assert field_named(running["embeds"][0], "Status").startswith("Generating: 2 min")
+    status = field_named(running["embeds"][0], "Status")
+    assert status.startswith("Generating: 2 min")
+    # As on its card: a progress bar and when jobs like it are done, as a Discord timestamp.
+    assert "Should be done" in status
+    assert re.search(r"<t:\d+:R>|any moment now", status)
     assert field_named(first["embeds"][0], "Status") == "Queued: next to start."
     assert field_named(second["embeds"][0], "Status") == "Queued: 1 of your jobs ahead of it."
     assert running["components"] == []
