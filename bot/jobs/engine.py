@@ -11,6 +11,7 @@ and the slower fallback polling while a callback is expected).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import inspect
 import logging
 from collections import Counter, deque
@@ -63,6 +64,14 @@ _STEP_DIED_RETRY = 30.0
 #: loop for about half a second. A slice at a time, what the started ones do next (and the rest
 #: of the bot) runs in between; the steps still start as fast as the CPU allows.
 _START_SLICE = 200
+#: Steps running at once beyond which more start only as running ones end. Ten thousand polls
+#: started together (after a restart) all waited at once: some 40 MB of suspended calls, walked
+#: by every full garbage collection, coming back bunched. Well above what a busy bot has out at
+#: once (hundreds of requests a second, each out for about a second).
+_MAX_RUNNING = 1000
+#: Real seconds after which a slice starts anyway while that many run, so steps that hang (a
+#: provider that does not answer) never hold the others back for long.
+_FULL_PAUSE = 0.05
 
 
 class JobEngine:
@@ -109,6 +118,8 @@ class JobEngine:
         self._tasks: set[asyncio.Task[None]] = set()
         #: Steps launched (their jobs in flight) that the scheduler loop has not started yet.
         self._starting: deque[tuple[Job, Step, Awaitable[None]]] = deque()
+        #: While ``_MAX_RUNNING`` steps run: when (loop time) a slice starts anyway.
+        self._full_until: float | None = None
         self._loop_task: asyncio.Task[None] | None = None
         #: Per server, its own cap on the jobs one member has sent at once (see limit_running).
         self._running_caps: dict[int, int] = {}
@@ -431,8 +442,9 @@ class JobEngine:
                     wake_at = now + _DISPATCH_RETRY
                 self._start_some()
                 if self._starting:
-                    await asyncio.sleep(0)  # the next slice after what the started ones do first
+                    await self._make_room()
                     continue
+                self._full_until = None
                 await self._clock.wait(self._wake, None if wake_at is None else wake_at - now)
         finally:
             self._drop_unstarted()
@@ -572,10 +584,32 @@ class JobEngine:
         self._ledger.schedule.begin(job.id)
         self._starting.append((job, step, work))
 
-    def _start_some(self) -> None:
-        """Start the oldest launched steps, at most a slice of them."""
-        for _ in range(min(_START_SLICE, len(self._starting))):
+    def _start_some(self, *, full: bool = False) -> None:
+        """Start the oldest launched steps: at most a slice of them, and only while fewer than
+        ``_MAX_RUNNING`` run (with ``full``, however many run)."""
+        room = _START_SLICE if full else min(_START_SLICE, _MAX_RUNNING - len(self._tasks))
+        for _ in range(max(0, min(room, len(self._starting)))):
             self._start(*self._starting.popleft())
+
+    async def _make_room(self) -> None:
+        """Steps launched are still to start: next turn, after what the started ones do first;
+        or, while ``_MAX_RUNNING`` run, once one ends (it wakes the loop), and at the latest
+        after ``_FULL_PAUSE`` (then a slice starts whatever runs)."""
+        if len(self._tasks) < _MAX_RUNNING:
+            self._full_until = None
+            await asyncio.sleep(0)
+            return
+        loop = asyncio.get_running_loop()
+        if self._full_until is None:
+            self._full_until = loop.time() + _FULL_PAUSE
+        if loop.time() >= self._full_until:
+            self._full_until = None
+            self._start_some(full=True)
+            await asyncio.sleep(0)
+            return
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout_at(self._full_until):
+                await self._wake.wait()
 
     def _drop_unstarted(self) -> None:
         """The scheduler loop ends (the engine stops): steps launched but not started never run
