@@ -98,6 +98,44 @@ _SERVER_KEY_JOB_ERRORS: dict[str, str] = {
 #: Said for a code no version of the bot gave (a newer one's, say).
 _UNKNOWN_FAILURE = N_("The provider could not make this.")
 
+# -- an input file that is gone ----------------------------------------------------------------
+# Said when a job's input can no longer be had (see cogs.generate._inputs): right away to a
+# member pressing a button, or stored by the engine in English with the job it fails, and read
+# back from these texts wherever that job is shown (see describe_job_failure). Changing one
+# leaves jobs stored with the old one in English: keep them stable.
+
+#: What each URL field is to the member, naming an input that is gone (``{file}``: its name).
+INPUT_LABELS: dict[str, str] = {
+    "image_url": N_("the start frame `{file}`"),
+    "end_image_url": N_("the end frame `{file}`"),
+    "media_urls": N_("the reference `{file}`"),
+    "image_urls": N_("the image `{file}`"),
+    "image_files": N_("the image `{file}`"),
+    "video_files": N_("the video `{file}`"),
+    "audio_files": N_("the audio `{file}`"),
+}
+ANY_INPUT = N_("the input `{file}`")
+INPUT_GONE = N_(
+    "Cannot use {inputs} of job #{job_id}: {why}. Nothing was sent and nothing was charged; "
+    "{advice}."
+)
+#: Why (``{why}``) and what to do (``{advice}``).
+NO_CARD = N_("the job has no status card to keep its files on")
+CARD_GONE = N_("its copy on the job's status card was deleted or can no longer be read")
+NO_FRESH_LINK = N_("Discord did not hand out a fresh link")
+NOT_ON_CARD = N_("it is not kept on the job's status card")
+START_OVER = N_("start a new request with the file attached")
+TRY_AGAIN_SOON = N_("try again in a moment")
+
+#: Every text the bot stores with a job it ends itself, and the texts its values were (read
+#: back from the stored English, see :func:`bot.i18n.translate_stored`).
+_STORED_MESSAGES = (*ENGINE_MESSAGES, INPUT_GONE)
+_STORED_PARTS = {
+    "inputs": (*dict.fromkeys(INPUT_LABELS.values()), ANY_INPUT),
+    "why": (NO_CARD, CARD_GONE, NO_FRESH_LINK, NOT_ON_CARD),
+    "advice": (START_OVER, TRY_AGAIN_SOON),
+}
+
 #: Discord's own names for the permissions the bot asks for (its invite link), as its apps show
 #: them in each language; any other permission is named by its API name.
 _PERMISSIONS: dict[str, str] = {
@@ -147,7 +185,7 @@ def describe_job_failure(job: Job, locale: LocaleLike = None) -> str:
     else:
         advice = t(locale, _JOB_ERRORS.get(code, _UNKNOWN_FAILURE))
     if job.error_message:
-        what = translate_stored(locale, job.error_message, ENGINE_MESSAGES)
+        what = translate_stored(locale, job.error_message, _STORED_MESSAGES, _STORED_PARTS)
     else:
         what = t(locale, "No reason was given.")
     return clip(f"{advice}\n-# {job.provider}: {what}")

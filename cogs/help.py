@@ -274,7 +274,10 @@ def models_embeds(locale: LocaleLike = None) -> list[discord.Embed]:
 def keys_embed(locale: LocaleLike = None) -> discord.Embed:
     _ = gettext_for(locale)
     lines = [
-        _("Every job is paid from your own account with the provider, so link your key first."),
+        _(
+            "Every job is paid from your own account with the provider, or with the server's key "
+            "where an admin linked one for that provider; your own key always wins."
+        ),
         _(
             "**/key link** opens a private form: choose the provider and paste the key there, "
             "never in a channel or a command option."

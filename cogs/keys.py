@@ -29,7 +29,7 @@ from bot.models import Provider
 from bot.providers import DESCRIPTIONS, KeyCheck, KeyCheckInconclusiveError, ProviderError
 from bot.providers.http import scrub
 from bot.redaction import KEY_FORM_INPUT_ID
-from bot.storage import LinkedKey
+from bot.storage import LinkedKey, sponsor_guild
 from cogs._errors import reply
 
 log = logging.getLogger(__name__)
@@ -69,6 +69,13 @@ def provider_name(provider: str) -> str:
         return PROVIDER_NAMES[Provider(provider)]
     except ValueError:
         return provider
+
+
+def key_owner(owner_id: int) -> str:
+    """How a log line names whose key it is: a member, or a server (its sponsor key, stored
+    under the negated server id, which would read as a member that does not exist)."""
+    guild = sponsor_guild(owner_id)
+    return f"user {owner_id}" if guild is None else f"server {guild}"
 
 
 def _parse_provider(value: str | None) -> Provider | None:
@@ -249,7 +256,7 @@ async def link_key(
     except (ProviderError, TimeoutError) as error:
         reason = scrub(error.message, key) if isinstance(error, ProviderError) else None
         log.warning(
-            "Key check for user %s at %s failed: %s", user_id, provider, reason or "no answer"
+            "Key check for %s at %s failed: %s", key_owner(user_id), provider, reason or "no answer"
         )
         if isinstance(error, KeyCheckInconclusiveError):
             # No documented answer came back: the provider may be down, or the base URL wrong.
@@ -270,13 +277,23 @@ async def link_key(
         await reply(interaction, f"{text}\n-# {name}: {said}")
         return
     if result is KeyCheck.INVALID:
-        log.info("%s rejected the key user %s tried to link", provider, user_id)
+        log.info("%s rejected the key %s tried to link", provider, key_owner(user_id))
         await reply(interaction, holder.named(_rejected(provider, key, interaction.locale)))
         return
     previous = await bot.keys.get(user_id, provider)
     linked = await bot.keys.link(user_id, provider, key)
     await bot.engine.refresh_key(user_id, provider)
-    log.info("User %s linked a %s key %s", user_id, provider, linked.masked)
+    guild = sponsor_guild(user_id)
+    if guild is None:
+        log.info("User %s linked a %s key %s", user_id, provider, linked.masked)
+    else:
+        log.info(
+            "Server %s linked its sponsor key for %s %s (by %s)",
+            guild,
+            provider,
+            linked.masked,
+            interaction.user.id,
+        )
     if holder.linked is not None:
         await reply(interaction, holder.linked(linked, previous, interaction.locale))
         return

@@ -320,24 +320,12 @@ async def test_settings_is_registered_for_server_managers_only(
     }
 
 
-@pytest.mark.xfail(
-    reason="cogs/settings/_commands.py builds the /settings Group with guild_only=True, which in "
-    "discord.py 2.7 only sends the deprecated dm_permission=false: the registered command has "
-    "contexts=null instead of [0] (guild), so it is guild-only only while Discord still honours "
-    "dm_permission; allowed_contexts=app_commands.AppCommandContext(guild=True) is needed",
-    strict=False,
-)
 async def test_settings_is_registered_for_the_guild_context_only(
     community: Community, bot: BotProcess
 ) -> None:
     assert registered_settings(community).get("contexts") == [0]
 
 
-@pytest.mark.xfail(
-    reason="bot/i18n/locales/*/LC_MESSAGES/commands.po: every /settings (and /preferences) "
-    "description has an empty msgstr, so they register with no nl/ja/zh-CN localization",
-    strict=False,
-)
 async def test_settings_descriptions_are_registered_in_dutch_japanese_and_chinese(
     community: Community, bot: BotProcess
 ) -> None:
@@ -487,14 +475,6 @@ async def test_a_member_reading_japanese_gets_help_in_japanese(
     assert "Linking your API key" in traditional, traditional[:2000]
 
 
-@pytest.mark.xfail(
-    reason="the channel rule's refusal reaches a ja member in English: at HEAD "
-    "cogs/settings/_rules.py formats the English CHANNEL_RULE before raising ServerRuleError "
-    "(cogs/_errors.describe's t(locale, str(error)) cannot match an already formatted text); "
-    "the work in progress passes it through t(), but its msgstr in "
-    "bot/i18n/locales/ja/LC_MESSAGES/messages.po is still empty",
-    strict=False,
-)
 async def test_a_japanese_member_refused_by_the_channel_rule_reads_it_in_japanese(
     community: Community, bot: BotProcess
 ) -> None:
@@ -507,14 +487,6 @@ async def test_a_japanese_member_refused_by_the_channel_rule_reads_it_in_japanes
     assert community.provider.requests == []
 
 
-@pytest.mark.xfail(
-    reason="cogs/generate/_flow.py ask_for_key names the provider by its id ('needs your own "
-    "seedanceapi API key': provider=choice.provider, not provider_name(...) = "
-    "'seedanceapi.org' as everywhere else), and answers in English whatever the locale (at "
-    "HEAD an f-string and link_key_view() without a locale; in the work in progress t() with "
-    "no msgstr in the ja catalog yet)",
-    strict=False,
-)
 async def test_a_japanese_member_without_a_key_is_asked_for_one_in_japanese(
     community: Community, bot: BotProcess
 ) -> None:

@@ -44,3 +44,12 @@ def test_every_setting_is_documented() -> None:
     for field in Settings.model_fields:
         assert f"`{field.upper()}`" in table
         assert re.search(rf"^#? ?{field.upper()}=", example, re.M), field
+
+
+def test_the_opening_says_who_pays_for_a_generation() -> None:
+    """A member's own key, or the server's sponsor key where an admin linked one; a member's
+    own key always wins."""
+    opening = " ".join(README.split("\n\n")[1].split())  # one line: phrases wrap anywhere
+    assert "never from the server owner's" not in opening
+    for phrase in ("their own", "sponsor key", "own key always wins", "*For server admins*"):
+        assert phrase in opening, opening

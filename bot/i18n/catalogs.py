@@ -21,7 +21,7 @@ import gettext
 import io
 import re
 import string
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import Enum
@@ -237,11 +237,90 @@ def _pattern(template: str) -> re.Pattern[str]:
     return re.compile("".join(parts) + r"\Z", re.S)
 
 
-def translate_stored(locale: LocaleLike, text: str, templates: Iterable[str]) -> str:
+def translate_stored(
+    locale: LocaleLike,
+    text: str,
+    templates: Iterable[str],
+    parts: Mapping[str, Sequence[str]] | None = None,
+) -> str:
     """A text the bot stored in English (rendered from one of ``templates``), in the reader's
-    language; a text no template produced (a provider's own words) is returned as it is."""
+    language; a text no template produced (a provider's own words) is returned as it is.
+
+    ``parts`` names the placeholders whose values were texts of their own when it was stored
+    (a :class:`Text`, or a tuple of them shown as a list): each is read back from those
+    templates and translated too, so no English is left inside the translated sentence.
+    """
+    read = _read_stored(text, tuple(templates), parts or {})
+    return text if read is None else read.translated(locale)
+
+
+def _read_stored(
+    text: str, templates: Sequence[str], parts: Mapping[str, Sequence[str]]
+) -> Text | None:
+    """``text`` as the :class:`Text` it was rendered from in English, or None."""
     for template in templates:
         match = _pattern(template).match(text)
-        if match is not None:
-            return t(locale, template, **match.groupdict())
-    return text
+        if match is None:
+            continue
+        values: dict[str, object] = {}
+        for name, value in match.groupdict().items():
+            if name not in parts:
+                values[name] = value
+            elif (part := _read_part(value, parts[name])) is not None:
+                values[name] = part
+            else:
+                break
+        else:
+            return Text(template, values)
+    return None
+
+
+def _read_part(value: str, templates: Sequence[str]) -> Text | tuple[Text, ...] | None:
+    """A value that was one of ``templates``, or a list of them as English joins one (read as
+    a list first: one item's value could hold the whole list, "the image `a` and the image
+    `b`" being "the image `{file}`" too)."""
+    items = _read_list(value, templates)
+    return tuple(items) if items is not None else _read_stored(value, templates, {})
+
+
+#: How English joins a list (see :func:`listing`): "a and b", "a, b, and c".
+_PAIR, _NEXT, _LAST = " and ", ", ", ", and "
+
+
+def _splits(value: str, separator: str) -> Iterator[tuple[str, str]]:
+    """``value`` cut in two at each ``separator`` in it, the last one first."""
+    start = value.rfind(separator)
+    while start != -1:
+        yield value[:start], value[start + len(separator) :]
+        start = value.rfind(separator, 0, start)
+
+
+def _read_list(value: str, templates: Sequence[str]) -> list[Text] | None:
+    """The items of an English list of ``templates``. Every way of splitting it is tried, so a
+    separator inside an item (a file named "a, and b.png") is no problem; where an item's value
+    could also hold the next items, the reading with more items wins."""
+    for head, tail in _splits(value, _LAST):
+        last = _read_stored(tail, templates, {})
+        rest = None if last is None else _read_series(head, templates)
+        if last is not None and rest is not None:
+            return [*rest, last]
+    for head, tail in _splits(value, _PAIR):
+        first, last = _read_stored(head, templates, {}), _read_stored(tail, templates, {})
+        if first is not None and last is not None:
+            return [first, last]
+    return None
+
+
+def _read_series(value: str, templates: Sequence[str]) -> list[Text] | None:
+    """Two or more of ``templates`` joined by ", " (a long list, before its ", and ")."""
+    for head, tail in _splits(value, _NEXT):
+        last = _read_stored(tail, templates, {})
+        if last is None:
+            continue
+        rest = _read_series(head, templates)
+        if rest is None:
+            one = _read_stored(head, templates, {})
+            rest = None if one is None else [one]
+        if rest is not None:
+            return [*rest, last]
+    return None

@@ -67,8 +67,10 @@ class DeliveryPort(Protocol):
 class InputUnavailableError(Exception):
     """An input of a job can no longer be had (its file is gone), so the job must not be sent.
 
-    ``message`` names the input, for its owner. ``retryable`` when it only cannot be had right
-    now (the service that re-signs links did not answer): the engine then tries again later.
+    ``message`` names the input, for its owner; it is stored with the job in English, and the
+    layer that wrote it reads it back in the owner's language where the job is shown.
+    ``retryable`` when it only cannot be had right now (the service that re-signs links did not
+    answer): the engine then tries again later.
     """
 
     #: Stable name of this failure (the code of the jobs it ends).

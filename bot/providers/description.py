@@ -151,7 +151,8 @@ class ProviderDescription:
     key_shape: str
     #: A prefix that gives away which provider a pasted key belongs to (None: no documented one).
     key_prefix: str | None
-    #: Where a member sees their balance and what was charged, to check an unconfirmed job.
+    #: Where a member sees their balance and what was charged, to check an unconfirmed job
+    #: (marked for translation, with the site's address in it: shown through ``bot.i18n.t``).
     account_page: str
     #: The setting holding the API's base URL, and its documented default.
     base_url_setting: str

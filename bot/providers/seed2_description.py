@@ -85,7 +85,8 @@ SEED2 = ProviderDescription(
     key_source=N_("the Account page on seed2.io"),
     key_shape="sk-s2-…",
     key_prefix="sk-s2-",
-    account_page=f"the Account page at {SITE}",
+    # A literal, not built from SITE: the catalogs can only pick up literal texts.
+    account_page=N_("the Account page at https://seed2.io"),
     base_url_setting="seed2_base_url",
     default_base_url="https://api.seed2.io",
     endpoints=(_SEED2,),

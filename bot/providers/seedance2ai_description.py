@@ -137,7 +137,8 @@ SEEDANCE2AI = ProviderDescription(
     key_source=N_("your seedance2ai.io dashboard"),
     key_shape="sk_live_…",
     key_prefix="sk_live_",
-    account_page=f"your dashboard at {SITE}",
+    # A literal, not built from SITE: the catalogs can only pick up literal texts.
+    account_page=N_("your dashboard at https://seedance2ai.io"),
     base_url_setting="seedance2ai_base_url",
     default_base_url=SITE,
     endpoints=(_SEEDANCE2, _SEEDANCE, _GPT_IMAGE_2, _NANO_BANANA_PRO),

@@ -81,7 +81,8 @@ SEEDANCEAPI = ProviderDescription(
     # No documented prefix.
     key_shape=N_("the key from your seedanceapi.org dashboard"),
     key_prefix=None,
-    account_page=f"your dashboard at {SITE}",
+    # A literal, not built from SITE: the catalogs can only pick up literal texts.
+    account_page=N_("your dashboard at https://seedanceapi.org"),
     base_url_setting="seedanceapi_base_url",
     default_base_url=f"{SITE}/v1",
     endpoints=(_SEEDANCEAPI,),

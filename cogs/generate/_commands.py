@@ -68,12 +68,17 @@ def choice_autocomplete(option: str, kind: MediaKind) -> Complete:
 
 
 class Video(commands.Cog):
-    """/video: a clip on any of the video endpoints, with the member's own key."""
+    """/video: a clip on any of the video endpoints, with the member's own key (or the server's
+    sponsor key, for members without one)."""
 
     def __init__(self, generation: Generation) -> None:
         self.generation = generation
 
-    @app_commands.command(name="video", description="Generate a video clip with your own API key.")
+    @app_commands.command(
+        name="video",
+        description="Generate a video clip with your own API key, or the server's where an admin "
+        "linked one",
+    )
     @app_commands.describe(
         prompt="What to film: subject, action, scene, camera, style (or leave empty for a long-prompt form)",
         model="Which model and provider; default: the first one you linked a key for",
@@ -151,12 +156,17 @@ class Video(commands.Cog):
 
 
 class Image(commands.Cog):
-    """/image: images with GPT Image 2 or Nano Banana Pro, with the member's own key."""
+    """/image: images with GPT Image 2 or Nano Banana Pro, with the member's own key (or the
+    server's sponsor key, for members without one)."""
 
     def __init__(self, generation: Generation) -> None:
         self.generation = generation
 
-    @app_commands.command(name="image", description="Generate images with your own API key.")
+    @app_commands.command(
+        name="image",
+        description="Generate images with your own API key, or the server's where an admin linked "
+        "one",
+    )
     @app_commands.describe(
         prompt="What to draw (or leave empty for a long-prompt form)",
         model="Which model; default: GPT Image 2 if you linked seedance2ai",

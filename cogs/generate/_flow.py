@@ -17,7 +17,7 @@ import aiohttp
 import discord
 from discord.ext import commands
 
-from bot.i18n import N_, LocaleLike, t
+from bot.i18n import N_, LocaleLike, listing, t, tn
 from bot.jobs import KeyRejectedError, NoLinkedKeyError
 from bot.models import InvalidParameters, MediaKind, ProviderRequest
 from bot.storage import Destination, Job, KeyDecryptionError
@@ -169,7 +169,7 @@ class Generation(commands.Cog):
         # The server's rules (models, limits, credit caps) come before anything else.
         clearance = await self._clear(interaction, choice, None) if choice else Clearance()
         if choice is None or choice.provider not in linked:
-            await ask_for_key(interaction, choice)
+            await ask_for_key(interaction, choice, kind=ask.kind, place=place)
             return
         # A full queue, or a key the provider refused or the bot cannot read: refused privately
         # before anything else (no form to fill in, no card, no thread, nothing charged).
@@ -449,24 +449,60 @@ async def _open_private_card(interaction: discord.Interaction) -> discord.Messag
         raise UserFacingError(PRIVATE_DMS_CLOSED) from None
 
 
-async def ask_for_key(interaction: discord.Interaction, choice: ModelChoice | None) -> None:
+async def ask_for_key(
+    interaction: discord.Interaction,
+    choice: ModelChoice | None,
+    *,
+    kind: MediaKind = MediaKind.VIDEO,
+    place: Place | None = None,
+) -> None:
     """No key for the model asked for: say so privately, with a button that opens the form."""
     locale = interaction.locale
-    if choice is None:
-        text = t(
-            locale,
-            "Link an API key for one of the providers first; your generations use your own "
-            "credits.",
-        )
-        await reply(interaction, text, view=link_key_view(None, locale))
-    else:
+    if choice is not None:
+        # The site the member signs up on, as every other message names the provider.
         text = t(
             locale,
             "{model} needs your own {provider} API key. Link it, then try again.",
             model=choice.label,
-            provider=choice.provider,
+            provider=provider_name(choice.provider),
         )
         await reply(interaction, text, view=link_key_view(choice.provider, locale))
+        return
+    makers = _providers_making(kind)
+    sponsored = sorted(place.sponsored) if place is not None else []
+    if kind is MediaKind.IMAGE and sponsored and not makers & set(sponsored):
+        # The server's key pays for providers without image models: the generic "link a key"
+        # would read as if the server's key should have worked.
+        sites = [provider_name(p) for p in sorted(makers)]
+        # i18n: {sponsored} names the site (or sites) the server's key is for; {sites} the
+        # site (or sites) with image models. The plural follows the number of {sponsored}.
+        text = tn(
+            locale,
+            "This server's key pays only for {sponsored}, which has no image models, so it "
+            "cannot make images. To make images, link your own {sites} key with /key link "
+            "(it uses your own credits), or ask a server admin to link one for the server "
+            "with /settings sponsor link.",
+            "This server's keys pay only for {sponsored}, which have no image models, so they "
+            "cannot make images. To make images, link your own {sites} key with /key link "
+            "(it uses your own credits), or ask a server admin to link one for the server "
+            "with /settings sponsor link.",
+            len(sponsored),
+            sponsored=listing(locale, (provider_name(p) for p in sponsored)),
+            sites=listing(locale, sites, alternatives=True),
+        )
+        only = next(iter(makers)) if len(makers) == 1 else None
+        await reply(interaction, text, view=link_key_view(only, locale))
+        return
+    text = t(
+        locale,
+        "Link an API key for one of the providers first; your generations use your own credits.",
+    )
+    await reply(interaction, text, view=link_key_view(None, locale))
+
+
+def _providers_making(kind: MediaKind) -> set[str]:
+    """The providers with at least one model of ``kind``."""
+    return {model.provider for model in ALL_MODELS.values() if model.kind is kind}
 
 
 def _permission_note(interaction: discord.Interaction) -> str:

@@ -19,10 +19,21 @@ from urllib.parse import urlsplit
 import aiohttp
 import discord
 
-from bot.i18n import N_, Text
+from bot.i18n import Text
 from bot.jobs import INPUT_EXPIRED, InputUnavailableError
 from bot.storage import Destination, Job
-from cogs._errors import UserFacingError
+from cogs._errors import (
+    ANY_INPUT,
+    CARD_GONE,
+    INPUT_GONE,
+    INPUT_LABELS,
+    NO_CARD,
+    NO_FRESH_LINK,
+    NOT_ON_CARD,
+    START_OVER,
+    TRY_AGAIN_SOON,
+    UserFacingError,
+)
 
 log = logging.getLogger(__name__)
 
@@ -54,19 +65,6 @@ def map_urls(request: Mapping[str, Any], change: Callable[[str], str]) -> dict[s
     return updated
 
 
-#: What each URL field is to the member, for naming an input that is gone (``{file}``: its name).
-_LABELS = {
-    "image_url": N_("the start frame `{file}`"),
-    "end_image_url": N_("the end frame `{file}`"),
-    "media_urls": N_("the reference `{file}`"),
-    "image_urls": N_("the image `{file}`"),
-    "image_files": N_("the image `{file}`"),
-    "video_files": N_("the video `{file}`"),
-    "audio_files": N_("the audio `{file}`"),
-}
-_INPUT = N_("the input `{file}`")
-
-
 def _filename(url: str) -> str:
     return _path(url).rsplit("/", 1)[-1]
 
@@ -81,11 +79,7 @@ def _discord_inputs(request: Mapping[str, Any]) -> list[tuple[str, str]]:
     return found
 
 
-_START_OVER = Text(N_("start a new request with the file attached"))
-_CANNOT_USE = N_(
-    "Cannot use {inputs} of job #{job_id}: {why}. Nothing was sent and nothing was charged; "
-    "{advice}."
-)
+_START_OVER = Text(START_OVER)
 
 
 class InputGoneError(UserFacingError):
@@ -107,23 +101,20 @@ async def _card_files(
     """The job card's files, freshly signed; and, for a file not among them, why, what next,
     and whether trying again later may help."""
     if destination.channel_id is None or destination.message_id is None:
-        why = Text(N_("the job has no status card to keep its files on"))
+        why = Text(NO_CARD)
         return [], why, _START_OVER, False
     try:
         channel = client.get_partial_messageable(destination.channel_id)
         card = await channel.fetch_message(destination.message_id)
     except (discord.NotFound, discord.Forbidden):
-        why = Text(N_("its copy on the job's status card was deleted or can no longer be read"))
+        why = Text(CARD_GONE)
         return [], why, _START_OVER, False
     except (discord.HTTPException, aiohttp.ClientError, TimeoutError) as exc:
         log.warning("Could not fetch the status card %s: %s", destination.message_id, exc)
-        why, advice = (
-            Text(N_("Discord did not hand out a fresh link")),
-            Text(N_("try again in a moment")),
-        )
+        why, advice = Text(NO_FRESH_LINK), Text(TRY_AGAIN_SOON)
         return [], why, advice, True
     # Files over the upload limit (or that could not be copied) were never kept on the card.
-    why = Text(N_("it is not kept on the job's status card"))
+    why = Text(NOT_ON_CARD)
     return list(card.attachments), why, _START_OVER, False
 
 
@@ -149,12 +140,12 @@ async def refresh_inputs(
     for name, url in wanted:
         found = by_path.get(_path(url))
         if found is None:
-            gone.append(Text(_LABELS.get(name, _INPUT), {"file": _filename(url)}))
+            gone.append(Text(INPUT_LABELS.get(name, ANY_INPUT), {"file": _filename(url)}))
         else:
             fresh[url] = found
     if gone:
         raise InputGoneError(
-            _CANNOT_USE,
+            INPUT_GONE,
             retryable=retryable,
             inputs=tuple(dict.fromkeys(gone)),
             job_id=job.id,

@@ -1,7 +1,9 @@
 """/settings: what a server's admins decide for generating there, and the server's own key.
 
-- ``_commands``: the /settings group (show, channels, roles, models, limits, credits, privacy,
-  audit, sponsor link/unlink, usage), reserved to members who can manage the server
+- ``_commands``: the /settings cog, reserved to members who can manage the server; its
+  commands live with their concern: ``_overview`` (show, usage, and how each setting reads),
+  ``_rule_commands`` (channels, roles, models, limits, credits, privacy, audit) and
+  ``_sponsor`` (the server's key, link/unlink), all on the groups of ``_groups``
 - ``_rules``: the rules every generation passes before anything is recorded or sent (the
   generation flow's policy), and whose key pays
 - ``_spending``: what a server's jobs cost and count in any 24 hours

@@ -155,7 +155,8 @@ class ServerRules:
             raise ServerRuleError(
                 t(
                     locale,
-                    "This server allows generating only in some channels, not here: try {channel}.",
+                    "This server allows generating only in some channels, not here: try "
+                    "{channel}. Nothing was sent and nothing was charged.",
                     channel=_one_channel(interaction, settings.channels),
                 )
             )

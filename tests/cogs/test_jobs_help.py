@@ -209,6 +209,9 @@ def test_keys_and_prompts_topics_say_what_matters() -> None:
     keys = embed_text(help_cog.keys_embed())
     for phrase in ("/key link", "/key status", "/key unlink", "spends no credits", "encrypted"):
         assert phrase in keys
+    # Who pays: the member's own key, or the server's sponsor key, and which wins.
+    for phrase in ("your own account", "the server's", "your own key always wins"):
+        assert phrase in keys
     prompts = embed_text(help_cog.prompts_embed())
     for phrase in (
         "film director",

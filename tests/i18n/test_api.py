@@ -129,6 +129,41 @@ def test_what_the_engine_stored_in_english_reads_in_the_members_language(templat
     assert translate_stored("en-GB", stored, ENGINE_MESSAGES) == stored
 
 
+@pytest.mark.parametrize(
+    "files",
+    [
+        ["frame.png"],
+        ["frame.png", "dusk.png"],
+        ["a, and b.png", "c and d.png", "e, f.png"],
+        ["x.png", "y.png", "z.png", "w.png"],
+    ],
+)
+def test_a_stored_text_whose_values_were_texts_reads_wholly_in_the_members_language(
+    files: list[str],
+) -> None:
+    """An input that was gone, stored in English with the job the engine failed: the sentence,
+    the list of inputs and the reason in it are each read back and translated."""
+    labels = (N_("the start frame `{file}`"), N_("the end frame `{file}`"))
+    gone = N_(
+        "Cannot use {inputs} of job #{job_id}: {why}. Nothing was sent and nothing was charged; "
+        "{advice}."
+    )
+    why = N_("its copy on the job's status card was deleted or can no longer be read")
+    advice = N_("start a new request with the file attached")
+    parts = {"inputs": labels, "why": (why,), "advice": (advice,)}
+    inputs = tuple(Text(labels[i % 2], {"file": name}) for i, name in enumerate(files))
+    text = Text(gone, {"inputs": inputs, "job_id": 7, "why": Text(why), "advice": Text(advice)})
+    stored = str(text)
+
+    for locale in ("nl", "ja", "zh-CN"):
+        assert translate_stored(locale, stored, [gone], parts) == text.translated(locale)
+        assert translate_stored(locale, stored, [gone], parts) != stored
+    assert translate_stored("en-GB", stored, [gone], parts) == stored
+    # A value none of its texts made: the whole text as it came, not half translated.
+    odd = stored.replace(str(Text(why)), "the moon ate it")
+    assert translate_stored("ja", odd, [gone], parts) == odd
+
+
 def test_a_providers_own_words_are_shown_as_they_came() -> None:
     said = "Task failed: content policy violation"
     assert translate_stored("ja", said, ENGINE_MESSAGES) == said

@@ -40,6 +40,7 @@ SAME_AS_ENGLISH: dict[str, set[str | tuple[str, ...]]] = {
         "Video",
         "{provider}: {caps}",
         "{provider}: {caps}.",
+        "{member}: {recent} | {longer}",
         "**{label}**: {value}",
         ("{count} credit", "{count} credits"),
         ("{count} credit ({usd})", "{count} credits ({usd})"),

@@ -80,11 +80,32 @@ async def test_registration_carries_descriptions_and_choices_in_each_language(
     assert all(not choice.get("name_localizations") for choice in provider["choices"])
 
     video = registered["video"]
-    assert (
-        video["description_localizations"]["nl"] == "Maak een videoclip met je eigen API-sleutel."
-    )
+    assert video["description_localizations"]["nl"] == translated("nl", video["description"])
     for option in video["options"]:
         assert set(option["description_localizations"]) == set(LOCALIZED), option["name"]
+
+
+async def test_video_and_image_say_who_pays_in_each_language(
+    discord_fake: FakeDiscord, make_seedance_bot: MakeSeedanceBot
+) -> None:
+    """A member without a key of their own may generate on the server's sponsor key: the
+    commands must not say only "with your own API key"."""
+    await make_seedance_bot()
+    registered = {command["name"]: command for command in discord_fake.world.commands[None]}
+
+    for name in ("video", "image"):
+        command = registered[name]
+        assert "your own API key" in command["description"], command["description"]
+        assert "the server's" in command["description"], command["description"]
+        assert len(command["description"]) <= 100
+        localized = command["description_localizations"]
+        assert set(localized) == set(LOCALIZED)
+        for locale in LOCALIZED:
+            assert localized[locale] == translated(locale, command["description"])
+            assert localized[locale] != command["description"], (name, locale)
+        assert "サーバー" in localized["ja"]
+        assert "服务器" in localized["zh-CN"]
+        assert "server" in localized["nl"]
 
 
 async def test_a_japanese_member_reads_help_in_japanese(
@@ -99,10 +120,10 @@ async def test_a_japanese_member_reads_help_in_japanese(
     assert data["flags"] & 64
     [embed] = data["embeds"]
     assert embed["title"] == "APIキーの登録"
-    assert (
-        "ジョブの料金は、プロバイダーにあるあなた自身のアカウントから支払われます"
-        in embed["description"]
-    )
+    # Who pays: the member's own account, or the server's key where an admin linked one.
+    first = embed["description"].splitlines()[0]
+    assert "あなた自身のアカウント" in first
+    assert "サーバー" in first
     assert "**/key link**" in embed["description"]
     assert any("キーの発行元" in field["value"] for field in embed["fields"])
 

@@ -102,6 +102,28 @@ async def test_a_japanese_member_is_refused_in_japanese_naming_the_option(
     assert provider.posts() == []
 
 
+async def test_a_japanese_member_without_a_key_is_asked_for_one_naming_the_site(
+    discord_fake: FakeDiscord, start: Start, provider: FakeSeedance2AI
+) -> None:
+    bot = await start()
+    ask = video(discord_fake, locale="ja", prompt=PROMPT, model="seedanceapi")
+
+    await dispatch(bot, ask)
+
+    [told] = ephemeral_texts(discord_fake, ask)
+    # The site the member signs up on, as every other message names it, not the provider's id.
+    assert told == JA(
+        "{model} needs your own {provider} API key. Link it, then try again.",
+        model=VIDEO_MODELS["seedanceapi"].label,
+        provider="seedanceapi.org",
+    )
+    assert "seedanceapi.org" in told
+    [answer] = discord_fake.callbacks_for(ask)
+    assert answer.data is not None
+    assert list(buttons(answer.data)) == [JA("Link a {name} key", name="seedanceapi.org")]
+    assert provider.requests == []
+
+
 async def test_a_dutch_server_gets_a_dutch_card_and_result_while_the_member_reads_japanese(
     discord_fake: FakeDiscord, start: Start, provider: FakeSeedance2AI
 ) -> None:

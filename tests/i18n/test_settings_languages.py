@@ -207,12 +207,67 @@ async def test_a_dutch_member_is_refused_by_a_channel_rule_in_dutch(
     here = as_member(discord_fake, "video", locale="nl", prompt=PROMPT, model="seedance2")
     await dispatch(bot, here)
 
-    rule = "This server allows generating only in some channels, not here: try {channel}."
+    rule = (
+        "This server allows generating only in some channels, not here: try {channel}. Nothing "
+        "was sent and nothing was charged."
+    )
     dutch = t("nl", rule, channel=f"<#{studio['id']}>")
     assert dutch != rule.format(channel=f"<#{studio['id']}>")
     assert ephemeral_texts(discord_fake, here) == [dutch]
     assert await bot.jobs.recent_for_user(alice) == []
     assert [r for r in provider.requests if r.method != "GET"] == []
+
+
+#: The role rule's refusal, which says what every rule refusal says: nothing sent or charged.
+ROLE_RULE = (
+    "Generating on this server is for members with one of these roles: {roles}. Nothing was sent "
+    "and nothing was charged."
+)
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+async def test_the_channel_rule_says_nothing_was_sent_or_charged_like_every_rule(
+    discord_fake: FakeDiscord, start: Start, provider: FakeSeedance2AI, locale: str
+) -> None:
+    bot = await start()
+    await bot.keys.link(int(discord_fake.member_user["id"]), "seedance2ai", KEY)
+    studio = add_text_channel(discord_fake, "ai-studio")
+    await admin_says(bot, discord_fake, "add", group="channels", channel=studio, locale="en-US")
+
+    here = as_member(discord_fake, "video", locale=locale, prompt=PROMPT, model="seedance2")
+    await dispatch(bot, here)
+
+    [refused] = ephemeral_texts(discord_fake, here)
+    # The closing sentence as the role rule words it in this language.
+    nothing = t(locale, ROLE_RULE, roles="\x00").split("\x00")[1].lstrip(".。 ")
+    assert nothing, "the role rule's refusal ends with it"
+    assert refused.endswith(nothing), refused
+    assert f"<#{studio['id']}>" in refused
+    assert [r for r in provider.requests if r.method != "GET"] == []
+
+
+#: How each language writes the colon after a label (full width in Japanese and Chinese).
+COLONS = {"en-US": ": ", "nl": ": ", "ja": "：", "zh-CN": "："}
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+async def test_settings_usage_lines_use_the_admins_punctuation(
+    discord_fake: FakeDiscord, start: Start, provider: FakeSeedance2AI, locale: str
+) -> None:
+    bot = await start()
+    alice = int(discord_fake.member_user["id"])
+    await bot.keys.link(alice, "seedance2ai", KEY)
+    await dispatch(bot, as_member(discord_fake, "video", locale="en-US", prompt=PROMPT))
+    [job] = await bot.jobs.recent_for_user(alice)
+    await settled(bot, job.id, JobState.DELIVERED)
+
+    usage = await admin_says(bot, discord_fake, "usage", locale=locale)
+
+    [line] = [line for line in usage.splitlines() if f"<@{alice}>" in line]
+    colon = COLONS[locale]
+    assert line.startswith(f"• <@{alice}>{colon}"), line
+    if colon != ": ":
+        assert ": " not in line, line
 
 
 async def test_a_dutch_member_reads_the_daily_limit_with_the_right_plural(

@@ -19,10 +19,11 @@ import pytest
 from aiohttp import web
 
 from bot.app import SeedanceBot
+from bot.i18n import t
 from bot.jobs import DeliveryOutcome, EngineConfig, JobEngine, Progress, ProgressKind, ScaledClock
 from bot.models import Provider, Seed2Request, Seedance2Request
 from bot.net import Downloader
-from bot.providers import Seedance2AIClient
+from bot.providers import DESCRIPTIONS, Seedance2AIClient
 from bot.storage import DeliveryState, Destination, Job, JobState
 from bot.storage.jobs import image_urls_json
 from cogs.generate._card import LinkReason, Media, message_texts, result_job_id, result_text
@@ -679,6 +680,29 @@ async def test_an_uncertain_job_says_what_to_do(scene: Scene) -> None:
     assert "press **Send again**" in content
     assert "The connection dropped while sending." in content
     assert message["embeds"][0]["title"] == "Seedance 2 (seedance2ai) · not confirmed"
+
+
+@pytest.mark.parametrize("locale", ["nl", "ja", "zh-CN"])
+@pytest.mark.parametrize("provider", list(Provider))
+async def test_an_uncertain_job_names_where_to_check_in_the_cards_language(
+    scene: Scene, provider: Provider, locale: str
+) -> None:
+    described = DESCRIPTIONS[provider]
+    job = scene.job(
+        state=JobState.UNCERTAIN, video_url=None, seed=None, credits_charged=None,
+        provider=provider.value, endpoint=described.endpoints[0].id,
+        error_code="SubmitOutcomeUnknownError", error_message="The connection dropped while sending.",
+    )  # fmt: skip
+    job = replace(job, destination=replace(job.destination, locale=locale))
+
+    assert await scene.delivery.deliver(job, repeat=False) is DeliveryOutcome.DELIVERED
+
+    [message] = scene.posted(scene.fake.text_channel)
+    where = t(locale, described.account_page)
+    assert where != described.account_page, f"{described.account_page!r} has no {locale} text"
+    assert where in message["content"]
+    assert described.site in where, "the page's address stays as it is, to open it"
+    assert described.account_page not in message["content"]
 
 
 async def test_a_repeated_delivery_does_not_post_twice(scene: Scene, media: MediaServer) -> None:

@@ -399,15 +399,22 @@ ONE_AT_A_TIME = replace(FAST, max_running_per_user=1, refresh_inputs_after=0.0)
 
 
 async def queue_behind_a_running_job(
-    fake: CdnFakeDiscord, bot: SeedanceBot, seedance2ai: FakeSeedance2AI, **options: Any
+    fake: CdnFakeDiscord,
+    bot: SeedanceBot,
+    seedance2ai: FakeSeedance2AI,
+    *,
+    locale: str = "en-US",
+    **options: Any,
 ) -> tuple[Job, Job, Payload]:
-    """The member's first job runs (until the test finishes it); a second, with ``options``,
-    waits behind it. Returns both jobs and the second's command."""
+    """The member's first job runs (until the test finishes it); a second, with ``options``
+    and asked by a member whose Discord is in ``locale``, waits behind it. Returns both jobs
+    and the second's command."""
     seedance2ai.polls_to_finish = 10**9
     await dispatch(bot, video(fake, prompt=PROMPT, model="seedance2"))
     [first] = await bot.jobs.recent_for_user(alice(fake))
     first = await settled(bot, first.id, JobState.RUNNING)
     ask = video(fake, prompt=PROMPT, model="seedance2", **options)
+    ask["locale"] = locale
     await dispatch(bot, ask)
     second = (await jobs_of(bot, alice(fake)))[-1]
     assert second.id != first.id
@@ -482,6 +489,45 @@ async def test_a_queued_job_whose_card_was_deleted_fails_privately_and_is_never_
     assert all("frame.png" not in str(m) for m in public)
     assert result_of(discord_fake, second) is None
     assert discord_fake.messages_in(discord_fake.dm_channel(discord_fake.member_user)) == []
+
+
+async def test_a_japanese_member_reads_why_their_queued_job_failed_in_japanese(
+    discord_fake: CdnFakeDiscord, start: Start, seedance2ai: FakeSeedance2AI
+) -> None:
+    bot = await start(ONE_AT_A_TIME)
+    await bot.keys.link(alice(discord_fake), "seedance2ai", KEY)
+    cdn = discord_fake.cdn
+    first, second, ask = await queue_behind_a_running_job(
+        discord_fake,
+        bot,
+        seedance2ai,
+        locale="ja",
+        start_frame=cdn.attachment("frame.png", PNG),
+        end_frame=cdn.attachment("dusk_and_after.png", PNG),
+    )
+    card = discord_fake.original_response(ask)
+    assert card is not None
+    del discord_fake.world.messages[card["id"]]
+    cdn.expire_signatures()
+
+    assert first.remote_task_id is not None
+    seedance2ai.polls_to_finish = 2
+    seedance2ai.finish(first.remote_task_id)
+    failed = await settled(bot, second.id, JobState.DELIVERED)
+
+    # Stored in English, for the log and the database.
+    assert failed.error_message is not None
+    assert failed.error_message.startswith("Cannot use the start frame `frame.png` and ")
+    [told] = [t for t in ephemeral_texts(discord_fake, ask) if "frame.png" in t]
+    reason = told.splitlines()[-1]
+    assert reason.startswith("-# seedance2ai: "), told
+    # The reason line too reads in Japanese, naming both inputs and the job.
+    assert re.search(r"[\u3040-\u30ff]", reason), reason
+    english = ("Cannot use", "start frame", "end frame", " and the ", "status card", "Nothing was")
+    assert [words for words in english if words in reason] == [], reason
+    for named in ("`frame.png`", "`dusk_and_after.png`", f"#{second.id}"):
+        assert named in reason, reason
+    assert len(seedance2ai.posts()) == 1
 
 
 @pytest.mark.parametrize("button", ["Re-roll", "Send again"])
@@ -769,7 +815,7 @@ async def test_re_roll_by_a_member_without_a_key_asks_them_to_link_one(
     await dispatch(bot, reroll)
 
     [answer] = ephemeral_texts(discord_fake, reroll)
-    assert "seedance2ai API key" in answer
+    assert "needs your own seedance2ai.io API key" in answer  # the site, as members know it
     assert "key:link:seedance2ai" in str(discord_fake.callbacks_for(reroll)[0].data)
     assert await bot.jobs.recent_for_user(int(bob["id"])) == []
     public = [m for m in discord_fake.messages_in(post["channel_id"]) if not m["flags"] & EPHEMERAL]

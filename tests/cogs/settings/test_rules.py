@@ -65,7 +65,10 @@ async def test_settings_is_registered_for_members_who_manage_the_server_only(
     assert settings["default_member_permissions"] == str(
         discord.Permissions(manage_guild=True).value
     )
-    assert settings.get("contexts") == [0] or settings.get("dm_permission") is False
+    # Servers only: ``contexts`` is what Discord reads (it ignores dm_permission when contexts
+    # is sent); dm_permission false stays for clients that know only the older field.
+    assert settings.get("contexts") == [0]
+    assert settings.get("dm_permission") is False
     for name in ("video", "image", "key", "jobs"):
         assert registered[name].get("default_member_permissions") is None, name
     names = {option["name"] for option in settings["options"]}

@@ -8,12 +8,14 @@ The real cogs and engine on SQLite, the seedance2ai fake, and the fake Discord.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
 
 from bot.app import SeedanceBot
+from bot.i18n import t
 from bot.jobs import KEY_REJECTED
 from bot.storage import JobState, server_key_owner
 from tests.cogs.bots import Start, member, settled
@@ -26,7 +28,7 @@ from tests.cogs.settings.admin import (
 )
 from tests.discord.fake import FakeDiscord
 from tests.discord.harness import dispatch
-from tests.discord.payloads import Payload, modal_submit_interaction
+from tests.discord.payloads import Payload, modal_submit_interaction, slash_command_interaction
 from tests.fakes.base import Recorded
 from tests.fakes.seedance2ai import FakeSeedance2AI
 
@@ -169,7 +171,8 @@ async def test_unlinking_the_servers_key_sends_members_to_link_their_own(
     ask = video(discord_fake)
     await dispatch(bot, ask)
     [told] = private_texts(discord_fake, ask)
-    assert "needs your own seedance2ai API key" in told
+    # The provider by its site, as every other message names it.
+    assert "needs your own seedance2ai.io API key" in told
     assert await bot.jobs.recent_for_user(member(discord_fake)) == []
     assert provider.posts() == []
     again = await admin(bot, discord_fake, "unlink", group="sponsor", provider="seedance2ai")
@@ -219,3 +222,72 @@ async def test_a_job_the_servers_key_pays_is_polled_with_it_after_a_restart(
     assert done.error_code is None
     assert done.paid_by == server(discord_fake)
     assert len(sent_with(provider, SERVER_KEY)) == len(provider.requests)
+
+
+#: A seedanceapi key for the server (seedanceapi has video models only).
+VIDEO_ONLY_SERVER_KEY = "sapi-server-key-for-video-only-V1d0"
+
+
+@pytest.mark.parametrize("locale", ["en-US", "ja"])
+async def test_a_servers_key_that_makes_no_images_says_so_on_image(
+    discord_fake: FakeDiscord, start: Start, provider: FakeSeedance2AI, locale: str
+) -> None:
+    bot = await start()
+    await bot.keys.link(server(discord_fake), "seedanceapi", VIDEO_ONLY_SERVER_KEY)
+
+    ask = slash_command_interaction(
+        "image",
+        options={"prompt": PROMPT},
+        channel=discord_fake.text_channel,
+        user=discord_fake.member_user,
+        locale=locale,
+    )
+    await dispatch(bot, ask)
+
+    [told] = private_texts(discord_fake, ask)
+    generic = (
+        "Link an API key for one of the providers first; your generations use your own credits."
+    )
+    assert told != t(locale, generic)
+    # Why the server's key does not help, and both ways out: the member's own key for the site
+    # with image models, or the admins linking one for the server.
+    for named in ("seedanceapi.org", "seedance2ai.io", "/key link", "/settings sponsor link"):
+        assert named in told, told
+    if locale == "en-US":
+        assert "cannot make images" in told
+    else:
+        assert "cannot make images" not in told
+        assert any("\u3040" <= c <= "\u30ff" for c in told), told
+    [answer] = discord_fake.callbacks_for(ask)
+    assert answer.data is not None
+    [button] = [c for row in answer.data["components"] for c in row["components"]]
+    assert button["custom_id"] == "key:link:seedance2ai", "the form opens on the image site"
+    assert await bot.jobs.recent_for_user(member(discord_fake)) == []
+    assert provider.requests == []
+
+
+async def test_the_log_names_the_server_whose_sponsor_key_was_linked_or_unlinked(
+    discord_fake: FakeDiscord,
+    start: Start,
+    provider: FakeSeedance2AI,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    bot = await start()
+    guild = int(discord_fake.guild["id"])
+    caplog.set_level(logging.INFO, logger="cogs")
+
+    await link_server_key(bot, discord_fake, SERVER_KEY)
+    await admin(bot, discord_fake, "unlink", group="sponsor", provider="seedance2ai")
+
+    lines = [record.getMessage() for record in caplog.records]
+    assert any(
+        line.startswith(f"Server {guild} linked its sponsor key for seedance2ai ••••S3rv")
+        for line in lines
+    ), lines
+    assert any(
+        line.startswith(f"Server {guild} unlinked its sponsor key for seedance2ai ••••S3rv")
+        for line in lines
+    ), lines
+    # Not as a member with the negated server id, and the key itself never.
+    assert not [line for line in lines if f"-{guild}" in line], lines
+    assert not [line for line in lines if SERVER_KEY in line]
