@@ -183,7 +183,9 @@ class JobSteps(JobEndings):
             if await self._timed_out(job):
                 return
             # Asked again at its next planned poll (at the earliest when the provider says).
-            planned = self.times.next_poll_delay(job.endpoint, job.request, self._elapsed(job))
+            planned = self.times.next_poll_delay(
+                job.endpoint, job.request, self._elapsed(job), submitted_at=job.submitted_at
+            )
             delay = max(error.retry_after or 0.0, planned, self._config.plan.core_interval)
             polled = await self._poll_later(job, delay)
             if isinstance(error, _OUTAGES):
@@ -196,7 +198,9 @@ class JobSteps(JobEndings):
         if await self._timed_out(job):
             return
         elapsed = self._elapsed(job)
-        planned = self.times.next_poll_delay(job.endpoint, job.request, elapsed)
+        planned = self.times.next_poll_delay(
+            job.endpoint, job.request, elapsed, submitted_at=job.submitted_at
+        )
         polled = await self._poll_later(job, planned)
         await self._ledger.publish(polled, ProgressKind.RUNNING, elapsed=elapsed)
 
@@ -297,7 +301,9 @@ class JobSteps(JobEndings):
             called_back = self._notes(job).called_back_at
             if called_back is not None and called_back > previous:
                 finished_at = min(called_back, now)  # the callback came as it finished
-            learned = self.times.learn(job.endpoint, job.request, finished_at - job.submitted_at)
+            learned = self.times.learn(
+                job.endpoint, job.request, finished_at - job.submitted_at, at=now
+            )
             await self._ledger.store.save_generation_time(
                 job.endpoint, learned.size_class, learned.count, learned.mean, learned.recent
             )

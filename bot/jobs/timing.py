@@ -33,6 +33,9 @@ _SHORTEST = 0.5
 _GRID = 160
 #: Points of the table a distribution is worked out on.
 _TABLE = 256
+#: Jobs that switch from the plain grid to a learned plan within this many seconds of each other
+#: (after their submits) share the plan.
+_SWITCH_STEP = 5.0
 
 
 def size_class(endpoint: str, request: dict[str, Any]) -> str:
@@ -63,7 +66,7 @@ class PollPlan:
     interval: float = 10.0
     early_interval: float = 20.0
     core_interval: float = 3.0
-    core_max_interval: float = 15.0
+    core_max_interval: float = 9.0
     tail_interval: float = 9.0
     low_quantile: float = 0.02
     high_quantile: float = 0.98
@@ -110,6 +113,9 @@ class Durations:
     Worked out once on a table (log-spaced, out to four kernel widths past the outermost
     samples) that everything else reads by interpolation: cheap enough for every poll's ranking.
     """
+
+    #: Seconds after the submit from which this distribution speaks (see :meth:`after`).
+    start = 0.0
 
     def __init__(self, centres: Iterable[float], spread: float, *, samples: int) -> None:
         logs = sorted(math.log(max(_SHORTEST, c)) for c in centres)
@@ -177,6 +183,34 @@ class Durations:
             return 1.0
         return max(0.0, min(1.0, (self.cdf(now) - before) / (1.0 - before)))
 
+    def after(self, start: float) -> Durations | None:
+        """The distribution of jobs known to be still running ``start`` seconds after their
+        submit (times still counted from the submit); None if next to none are."""
+        if start <= 0:
+            return self
+        before = self.cdf(start)
+        if before > 0.999:
+            return None
+        return _After(self, start, before)
+
+
+class _After(Durations):
+    """A distribution given that the job was still running at ``start``."""
+
+    def __init__(self, base: Durations, start: float, before: float) -> None:
+        self.samples = base.samples
+        self.start = start
+        self._base = base
+        self._before = before
+
+    def cdf(self, seconds: float) -> float:
+        if seconds <= self.start:
+            return 0.0
+        return (self._base.cdf(seconds) - self._before) / (1.0 - self._before)
+
+    def quantile(self, q: float) -> float:
+        return self._base.quantile(self._before + q * (1.0 - self._before))
+
 
 class Ladder:
     """The planned poll times of a job, in seconds from its submit: ``points``, then every
@@ -204,8 +238,9 @@ class Ladder:
 
     def expected_requests(self, durations: Durations, *, limit: int = 2000) -> float:
         """Requests per job (its submit and its polls) if ``durations`` is right: poll ``i`` is
-        sent while the job was still running at poll ``i - 1``."""
-        total, previous, made = 1.0, 0.0, 0
+        sent while the job was still running at poll ``i - 1``. For a distribution that starts
+        later (:meth:`Durations.after`), the polls from its start."""
+        total, previous, made = 1.0, durations.start, 0
         while made < limit:
             alive = durations.survival(previous)
             if alive < 1e-4:
@@ -224,8 +259,10 @@ class Ladder:
 
 
 def naive_requests(durations: Durations, interval: float) -> float:
-    """Requests per job of a naive poller every ``interval`` from submit, if ``durations`` is
-    right."""
+    """Requests per job of a naive poller every ``interval`` from submit (or from the start of
+    ``durations``), if ``durations`` is right."""
+    if durations.start > 0:
+        return Ladder([durations.start + interval], interval).expected_requests(durations)
     return Ladder.grid(interval).expected_requests(durations)
 
 
@@ -233,14 +270,16 @@ def learned_ladder(durations: Durations, plan: PollPlan) -> Ladder:
     """The polls of a job of a learned class: sparse before the low quantile, spent as the square
     root of the hazard between the low and high quantiles within the plan's share of a naive
     poller's requests, regular after the high quantile (see :class:`PollPlan`)."""
+    begin = durations.start  # later than the submit for a job that switches plans midway
     low = durations.quantile(plan.low_quantile)
     high = durations.quantile(plan.high_quantile)
-    early = [plan.early_interval * k for k in range(1, math.ceil(low / plan.early_interval))]
+    gaps = math.ceil((low - begin) / plan.early_interval)
+    early = [begin + plan.early_interval * k for k in range(1, gaps)]
     early = [t for t in early if t < low]
     if high - low < plan.core_interval:
         return Ladder([*early, high], plan.tail_interval)
     # The planned polls so far, counted fractionally: where the core starts in the early rhythm.
-    start = low / plan.early_interval - len(early)
+    start = (low - begin) / plan.early_interval - len(early)
     # sqrt(hazard) on a log grid between the quantiles, from the distribution function.
     ratio = (high / low) ** (1.0 / _GRID)
     times = [low * ratio**i for i in range(_GRID + 1)]
@@ -307,6 +346,11 @@ class _Class:
         self.count = len(self.samples)
         self.durations: Durations | None = None
         self.ladder: Ladder | None = None
+        #: When (clock seconds) its first duration was learned, if that was in this process:
+        #: jobs submitted before then were polled on the plain grid until then.
+        self.learned_at: float | None = None
+        #: Their plans, by how long after their submit that was (rounded to ``_SWITCH_STEP``).
+        self.switched: dict[float, Ladder] = {}
 
 
 @dataclass(frozen=True)
@@ -367,39 +411,73 @@ class GenerationTimes:
         """The median time from submit to finish of a job like this one (seconds)."""
         return self.durations(endpoint, request).median
 
-    def learn(self, endpoint: str, request: dict[str, Any], seconds: float) -> Learned:
-        """Fold one observed duration in; returns what to persist."""
+    def learn(
+        self, endpoint: str, request: dict[str, Any], seconds: float, *, at: float | None = None
+    ) -> Learned:
+        """Fold one observed duration in (learned ``at`` clock seconds); returns what to
+        persist."""
         key = (endpoint, size_class(endpoint, request))
         known = self._classes.get(key)
         if known is None:
             known = self._classes[key] = _Class([], self.plan.samples_kept)
+            known.learned_at = at
         known.samples = [*known.samples, max(_SHORTEST, seconds)][-self.plan.samples_kept :]
         known.count += 1
         known.durations = known.ladder = None
+        known.switched.clear()
         recent = tuple(known.samples)
         return Learned(key[1], known.count, math.fsum(recent) / len(recent), recent)
 
     # -- when to poll --------------------------------------------------------------------------
 
-    def ladder(self, endpoint: str, request: dict[str, Any]) -> Ladder:
-        """The planned polls of a job like this one."""
+    def ladder(
+        self, endpoint: str, request: dict[str, Any], *, submitted_at: float | None = None
+    ) -> Ladder:
+        """The planned polls of a job like this one, submitted at ``submitted_at`` (clock
+        seconds) if known: a job submitted before its class was first learned has made a naive
+        poller's requests on the plain grid so far; from then on it follows the learned plan
+        within the plan's share of the requests a naive poller would still make, not the whole
+        job's (whose sparse early polls it never had)."""
         key = (endpoint, size_class(endpoint, request))
         known = self._classes.get(key)
         if known is None:
             return Ladder.grid(self.plan.interval)
+        if submitted_at is not None and known.learned_at is not None:
+            since = known.learned_at - submitted_at
+            if since > 0:
+                return self._switched(known, self.durations(endpoint, request), since)
         if known.ladder is None:
             known.ladder = learned_ladder(self.durations(endpoint, request), self.plan)
         return known.ladder
+
+    def _switched(self, known: _Class, durations: Durations, since: float) -> Ladder:
+        step = math.floor(since / _SWITCH_STEP) * _SWITCH_STEP
+        ladder = known.switched.get(step)
+        if ladder is None:
+            still_running = durations.after(step)
+            if still_running is None:  # later than anything learned: the job is late
+                ladder = Ladder.grid(self.plan.tail_interval)
+            else:
+                ladder = learned_ladder(still_running, self.plan)
+            known.switched[step] = ladder
+        return ladder
 
     def first_poll(self, endpoint: str, request: dict[str, Any]) -> float:
         """Seconds from the submit to the first poll."""
         return self.ladder(endpoint, request).next_after(0.0)
 
-    def next_poll_delay(self, endpoint: str, request: dict[str, Any], elapsed: float) -> float:
+    def next_poll_delay(
+        self,
+        endpoint: str,
+        request: dict[str, Any],
+        elapsed: float,
+        *,
+        submitted_at: float | None = None,
+    ) -> float:
         """Seconds from now (``elapsed`` after the submit) to the next planned poll; never
         closer than half the plan's tightest gap, so a late answer does not make a poll twice."""
         spacing = min(self.plan.core_interval, self.plan.interval) / 2
-        ladder = self.ladder(endpoint, request)
+        ladder = self.ladder(endpoint, request, submitted_at=submitted_at)
         return ladder.next_after(elapsed, spacing=spacing) - elapsed
 
     def finished_since(

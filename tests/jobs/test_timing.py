@@ -171,23 +171,29 @@ def test_once_learned_a_lone_job_is_noticed_within_3_s_for_fewer_requests(median
     )
 
 
-def test_a_wide_class_is_noticed_as_soon_as_by_a_naive_poller_for_no_more_requests() -> None:
-    """Jobs of one class taking anywhere from 15 s to 4 min (log-normal, sigma 1): few end in
-    any given second, so gaps wider than 10 s where fewest end pay for tight ones where most
-    do; 90 % are noticed within what a naive 10 s poller manages, for no more requests (the
-    9 s gaps this used to be held to cost 7 % more)."""
-    renders = lognormal(60.0, 1.0, 3000, seed=6)
-    naive = [notice(Ladder.grid(10.0), t) for t in renders]
-    naive_p90 = percentile([lag for lag, _ in naive], 90)
-    p90s, requests = [], []
-    for seed in (5, 7, 11, 13):  # what 20 finished jobs teach varies: several such lessons
-        ladder = learned(lognormal(60.0, 1.0, 20, seed=seed)).ladder("seed2", VIDEO)
-        ours = [notice(ladder, t) for t in renders]
-        p90s.append(percentile([lag for lag, _ in ours], 90) / naive_p90)
-        requests.append(sum(r for _, r in ours) / sum(r for _, r in naive))
-    assert sum(p90s) / len(p90s) <= 1.03
-    assert sum(requests) / len(requests) <= 1.03
-    assert max(b - a for a, b in itertools.pairwise(ladder.points)) > 10.0
+def test_a_job_polled_on_the_grid_switches_to_the_learned_plan_for_fewer_requests() -> None:
+    """Jobs of a new kind start together and are polled on the plain grid; the first finishes
+    about 590 s later. The others then follow what was learned within the plan's share of the
+    requests a naive poller would still make from there, not the whole job's share (which
+    would pay for tight polls with early ones they never skipped)."""
+    times = GenerationTimes()
+    assert times.ladder("seed2", VIDEO, submitted_at=0.0).points == []  # the plain grid
+    times.learn("seed2", VIDEO, 590.0, at=1000.0)  # learned 1000 s into the clock
+    started = 410.0  # submitted 590 s before: polled on the grid until now
+    switched = times.ladder("seed2", VIDEO, submitted_at=started)
+    believed = times.durations("seed2", VIDEO).after(590.0)
+    assert believed is not None
+    # Within the plan's share of what a naive poller would still make, or no denser than the
+    # plan's widest core gap (9 s) where that share cannot be met.
+    plan = PollPlan()
+    cap = naive_requests(believed, 10.0) * max(plan.request_share, 10.0 / plan.core_max_interval)
+    assert switched.expected_requests(believed) <= cap + 0.05
+    assert all(point > 585.0 for point in switched.points)
+    # Without the switch it would follow the whole job's plan: tight polls around 590 s.
+    whole = times.ladder("seed2", VIDEO)
+    assert whole.expected_requests(believed) > switched.expected_requests(believed)
+    # A job submitted after the class was learned follows the whole learned plan.
+    assert times.ladder("seed2", VIDEO, submitted_at=1000.0).points == whole.points
 
 
 def test_the_chance_of_having_finished_is_highest_around_the_median() -> None:
