@@ -35,7 +35,7 @@ _GRID = 160
 _TABLE = 256
 #: Jobs that switch from the plain grid to a learned plan within this many seconds of each other
 #: (after their submits) share the plan.
-_SWITCH_STEP = 5.0
+_SWITCH_STEP = 30.0
 
 
 def size_class(endpoint: str, request: dict[str, Any]) -> str:
@@ -72,10 +72,6 @@ class PollPlan:
     high_quantile: float = 0.98
     request_share: float = 0.9
     naive_interval: float = 10.0
-    #: The notice lag 90 % of jobs of a learned class stay within (a naive 10 s poller's is
-    #: 9 s): a wide class whose gaps within ``request_share`` would keep them waiting longer
-    #: spends up to a naive poller's requests instead.
-    lag_p90: float = 8.5
     #: A job still running after this many median times (and at least min_deadline) failed.
     deadline_factor: float = 6.0
     min_deadline: float = 30 * 60.0
@@ -250,13 +246,6 @@ class Ladder:
             previous = self.next_after(previous)
         return total
 
-    def lag_quantile(self, durations: Durations, q: float, *, points: int = 200) -> float:
-        """The notice lag (the next poll after the finish, minus the finish) that a share ``q``
-        of jobs stay within if ``durations`` is right."""
-        finishes = (durations.quantile((i + 0.5) / points) for i in range(points))
-        lags = sorted(self.next_after(t) - t for t in finishes)
-        return lags[min(points - 1, max(0, math.ceil(q * points) - 1))]
-
 
 def naive_requests(durations: Durations, interval: float) -> float:
     """Requests per job of a naive poller every ``interval`` from submit (or from the start of
@@ -309,6 +298,8 @@ def learned_ladder(durations: Durations, plan: PollPlan) -> Ladder:
         """The largest scale whose ladder makes at most ``requests`` per job (or the smallest
         scale, if even that makes more)."""
         sparse, dense = 1e-6, 1e6
+        if build(sparse).expected_requests(durations) >= requests:
+            return sparse
         if build(dense).expected_requests(durations) <= requests:
             return dense
         for _ in range(20):
@@ -319,23 +310,9 @@ def learned_ladder(durations: Durations, plan: PollPlan) -> Ladder:
                 dense = middle
         return sparse
 
-    naive = naive_requests(durations, plan.naive_interval)
-    scale = densest_within(plan.request_share * naive)
-    ladder = build(scale)
-    if ladder.lag_quantile(durations, 0.9) <= plan.lag_p90:
-        return ladder
-    # Too many jobs would wait long (a wide class, with wide gaps where few end): spend more,
-    # up to what a naive poller spends, on the sparsest ladder that keeps 90 % within the lag.
-    ceiling = densest_within(naive)
-    if build(ceiling).lag_quantile(durations, 0.9) > plan.lag_p90:
-        return ladder  # not even that would keep them: spending more buys too little
-    for _ in range(20):
-        middle = math.sqrt(scale * ceiling)
-        if build(middle).lag_quantile(durations, 0.9) <= plan.lag_p90:
-            ceiling = middle
-        else:
-            scale = middle
-    return build(ceiling)
+    return build(
+        densest_within(plan.request_share * naive_requests(durations, plan.naive_interval))
+    )
 
 
 class _Class:
@@ -351,6 +328,8 @@ class _Class:
         self.learned_at: float | None = None
         #: Their plans, by how long after their submit that was (rounded to ``_SWITCH_STEP``).
         self.switched: dict[float, Ladder] = {}
+        #: Finished jobs learned from when ``switched`` was last cleared.
+        self.switched_at = 0
 
 
 @dataclass(frozen=True)
@@ -424,7 +403,11 @@ class GenerationTimes:
         known.samples = [*known.samples, max(_SHORTEST, seconds)][-self.plan.samples_kept :]
         known.count += 1
         known.durations = known.ladder = None
-        known.switched.clear()
+        # Switched plans are many (one per step of ``since``), so they are worked out again
+        # only when what they rest on has doubled, not on every finish.
+        if known.count >= 2 * known.switched_at:
+            known.switched.clear()
+            known.switched_at = known.count
         recent = tuple(known.samples)
         return Learned(key[1], known.count, math.fsum(recent) / len(recent), recent)
 

@@ -173,23 +173,23 @@ def test_once_learned_a_lone_job_is_noticed_within_3_s_for_fewer_requests(median
 
 def test_a_job_polled_on_the_grid_switches_to_the_learned_plan_for_fewer_requests() -> None:
     """Jobs of a new kind start together and are polled on the plain grid; the first finishes
-    about 590 s later. The others then follow what was learned within the plan's share of the
+    600 s later. The others then follow what was learned within the plan's share of the
     requests a naive poller would still make from there, not the whole job's share (which
     would pay for tight polls with early ones they never skipped)."""
     times = GenerationTimes()
     assert times.ladder("seed2", VIDEO, submitted_at=0.0).points == []  # the plain grid
-    times.learn("seed2", VIDEO, 590.0, at=1000.0)  # learned 1000 s into the clock
-    started = 410.0  # submitted 590 s before: polled on the grid until now
+    times.learn("seed2", VIDEO, 600.0, at=1000.0)  # learned 1000 s into the clock
+    started = 400.0  # submitted 600 s before: polled on the grid until now
     switched = times.ladder("seed2", VIDEO, submitted_at=started)
-    believed = times.durations("seed2", VIDEO).after(590.0)
+    believed = times.durations("seed2", VIDEO).after(600.0)
     assert believed is not None
     # Within the plan's share of what a naive poller would still make, or no denser than the
     # plan's widest core gap (9 s) where that share cannot be met.
     plan = PollPlan()
     cap = naive_requests(believed, 10.0) * max(plan.request_share, 10.0 / plan.core_max_interval)
     assert switched.expected_requests(believed) <= cap + 0.05
-    assert all(point > 585.0 for point in switched.points)
-    # Without the switch it would follow the whole job's plan: tight polls around 590 s.
+    assert all(point > 600.0 for point in switched.points)
+    # Without the switch it would follow the whole job's plan: tight polls around 600 s.
     whole = times.ladder("seed2", VIDEO)
     assert whole.expected_requests(believed) > switched.expected_requests(believed)
     # A job submitted after the class was learned follows the whole learned plan.
