@@ -81,7 +81,7 @@ class Video(commands.Cog):
     )
     @app_commands.describe(
         prompt="What to film: subject, action, scene, camera, style (or leave empty for a long-prompt form)",
-        model="Which model and provider; default: the first one you linked a key for",
+        model="Which model and provider; default: your /preferences model, else the first with a key",
         prompt_file="A .txt file with a prompt longer than 6,000 characters",
         mode="text-to-video, image-to-video or media-to-video (guessed from your files if empty)",
         quality_tier="Quality tier (seedance2ai): mini, standard or pro",
@@ -169,7 +169,7 @@ class Image(commands.Cog):
     )
     @app_commands.describe(
         prompt="What to draw (or leave empty for a long-prompt form)",
-        model="Which model; default: GPT Image 2 if you linked seedance2ai",
+        model="Which model; default: your /preferences image model, else GPT Image 2 if seedance2ai has a key",
         prompt_file="A .txt file with a prompt longer than 6,000 characters",
         type="text-to-image or image-to-image (guessed from your images if empty)",
         render_channel="GPT Image 2 channel: standard, or economy (cheaper, slower)",
