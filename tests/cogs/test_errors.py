@@ -73,3 +73,18 @@ def test_each_code_the_engine_ends_jobs_with_has_its_own_advice(code: str) -> No
     assert not describe_job_failure(failed_job(code)).startswith(
         "The provider could not make this."
     )
+
+
+@pytest.mark.parametrize("provider", ["seedance2ai", "seedanceapi", "seed2"])
+def test_a_refused_key_names_the_providers_site_not_its_id(provider: str) -> None:
+    from bot.jobs import KeyRejectedError
+    from bot.models import Provider
+    from bot.providers import DESCRIPTIONS
+    from cogs._errors import describe
+
+    site = DESCRIPTIONS[Provider(provider)].name
+    text = describe(KeyRejectedError(provider))
+    assert text is not None
+    assert site != provider  # the site is what members know (e.g. seedanceapi.org)
+    assert text.startswith(f"{site} refused your API key")
+    assert f"your {site} account" in text
