@@ -26,10 +26,10 @@ from bot.jobs import (
     NoLinkedKeyError,
     TooManyWaitingJobsError,
 )
-from bot.models import InvalidParameters, Provider
-from bot.providers import DESCRIPTIONS, ProviderError, errors
+from bot.models import InvalidParameters
+from bot.providers import ProviderError, errors
 from bot.storage import Job, KeyDecryptionError
-from cogs._text import clip
+from cogs._text import clip, provider_name
 
 log = logging.getLogger(__name__)
 
@@ -198,14 +198,6 @@ def _permissions(locale: LocaleLike, names: list[str]) -> str:
     )
 
 
-def _site(provider: str) -> str:
-    """The provider as members know it (its site), not its id."""
-    try:
-        return DESCRIPTIONS[Provider(provider)].name
-    except (KeyError, ValueError):
-        return provider
-
-
 def describe(error: BaseException, locale: LocaleLike = None) -> str | None:
     """The message for an expected error; None for a bug (shown with a reference instead)."""
     if isinstance(error, app_commands.CommandInvokeError):
@@ -219,7 +211,7 @@ def describe(error: BaseException, locale: LocaleLike = None) -> str | None:
             locale,
             "{provider} refused your API key, so nothing was sent and nothing was charged. "
             "Check the key in your {provider} account, then link it again with /key link.",
-            provider=_site(error.provider),
+            provider=provider_name(error.provider),
         )
     if isinstance(error, TooManyWaitingJobsError):
         return tn(

@@ -17,7 +17,7 @@ from discord.ext import commands
 from bot.i18n import N_, LocaleLike, Translate, gettext_for
 from bot.models import InvalidParameters, MediaKind, ProviderRequest, Seed2Request
 from bot.providers.registry import DESCRIPTIONS, description
-from cogs._text import clip
+from cogs._text import clip, provider_name
 from cogs.generate import (
     ALL_MODELS,
     IMAGE_MODELS,
@@ -26,7 +26,6 @@ from cogs.generate import (
     ModelChoice,
     build_request,
 )
-from cogs.keys import provider_name
 
 if TYPE_CHECKING:
     from bot.app import SeedanceBot

@@ -17,7 +17,7 @@ from bot.providers.description import usd
 from bot.providers.registry import description
 from bot.storage import DeliveryState, Job, JobOutcome, JobState
 from cogs._errors import reply
-from cogs._text import clip, excerpt
+from cogs._text import clip, excerpt, provider_name
 from cogs.generate import (
     DeleteButton,
     describe_duration,
@@ -27,7 +27,6 @@ from cogs.generate import (
     result_view,
     status_embed,
 )
-from cogs.keys import provider_name
 
 if TYPE_CHECKING:
     from bot.app import SeedanceBot

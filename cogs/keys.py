@@ -31,6 +31,7 @@ from bot.providers.http import scrub
 from bot.redaction import KEY_FORM_INPUT_ID
 from bot.storage import LinkedKey, sponsor_guild
 from cogs._errors import reply
+from cogs._text import provider_name
 
 log = logging.getLogger(__name__)
 
@@ -62,13 +63,6 @@ CHECK_TIMEOUT = 45.0
 #: How long a form stays answerable; people often go and fetch the key from a dashboard first.
 MODAL_TIMEOUT = 15 * 60.0
 CONFIRM_TIMEOUT = 120.0
-
-
-def provider_name(provider: str) -> str:
-    try:
-        return PROVIDER_NAMES[Provider(provider)]
-    except ValueError:
-        return provider
 
 
 def key_owner(owner_id: int) -> str:

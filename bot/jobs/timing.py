@@ -4,9 +4,9 @@ Learned times are a distribution, per endpoint and size class: the durations of 
 finished jobs, each smoothed in log space (a kernel whose width shrinks as samples come in). From
 it come the poll plan of a job of that class, the chance that a job finished since it was last
 polled (which jobs a short budget polls first), the median shown as a card's ETA, and the
-deadline. A class nothing has been learned for yet is polled on a plain grid from its submit, no
-sparser than a naive poller would; the provider's documented guess (the prior) only ranks its
-polls, sets its deadline and its first ETA.
+deadline. A class nothing has been learned for yet is polled on a naive poller's own grid from
+its submit, and its jobs switch to the learned plan once it is learned; the provider's
+documented guess (the prior) only ranks its polls, sets its deadline and its first ETA.
 """
 
 from __future__ import annotations
@@ -51,9 +51,10 @@ class PollPlan:
 
     Nothing learned for its class: every ``interval`` from the submit, as a naive 10 s poller
     would: a job whose time nothing predicts is noticed no later than by one, and for no more
-    requests (any sparser and some finish would be noticed later; any denser costs more). Learned: polls are spent where they buy the most, as the square root of
-    the chance of finishing (the hazard) asks, within ``request_share`` of the requests a naive
-    poller every ``naive_interval`` would make for the same distribution:
+    requests (any sparser and some finish would be noticed later; any denser costs more).
+    Learned: polls are spent where they buy the most, as the square root of the chance of
+    finishing (the hazard) asks, within ``request_share`` of the requests a naive poller every
+    ``naive_interval`` would make for the same distribution:
 
     - before the low quantile (a job finishing this early is unusual) at most ``early_interval``
       apart, so even such a job is noticed at most about 10 s later than a naive poller would;

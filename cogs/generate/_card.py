@@ -24,9 +24,9 @@ from bot.models import Provider, endpoint
 from bot.providers import CostEstimate, errors
 from bot.storage import Job, JobOutcome, JobState
 from cogs._errors import NO_MEDIA, describe_job_failure
-from cogs._text import MAX_CONTENT, clip, excerpt
+from cogs._text import MAX_CONTENT, clip, excerpt, provider_name
 from cogs.generate._requests import choice_of
-from cogs.keys import ACCOUNT_PAGES, provider_name
+from cogs.keys import ACCOUNT_PAGES
 
 #: Discord's limit for an embed field value.
 FIELD_LIMIT = 1024

@@ -22,7 +22,7 @@ from bot.jobs import KeyRejectedError, NoLinkedKeyError
 from bot.models import InvalidParameters, MediaKind, ProviderRequest
 from bot.storage import Destination, Job, KeyDecryptionError
 from cogs._errors import UserFacingError, describe_problems, reply, report
-from cogs._text import clip
+from cogs._text import clip, provider_name
 from cogs.generate._delivery import DiscordDelivery, upload_limit
 from cogs.generate._inputs import keep_on_card, map_urls
 from cogs.generate._policy import OPEN, Clearance, GenerationPolicy, Place
@@ -42,7 +42,7 @@ from cogs.generate._requests import (
     split_urls,
 )
 from cogs.generate._threads import describe_missing_permissions, missing_permissions, open_thread
-from cogs.keys import link_key_view, provider_name
+from cogs.keys import link_key_view
 
 if TYPE_CHECKING:
     from bot.app import SeedanceBot

@@ -15,8 +15,8 @@ import discord
 
 from bot.i18n import N_, LocaleLike, t, tn
 from bot.storage import GuildSettingsStore, Job, JobOutcome
+from cogs._text import provider_name
 from cogs.generate import model_title
-from cogs.keys import provider_name
 
 if TYPE_CHECKING:
     from bot.app import SeedanceBot

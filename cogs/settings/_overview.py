@@ -14,8 +14,7 @@ import discord
 from bot.i18n import LocaleLike, gettext_for, number, t, tn
 from bot.storage import CreditCap, GuildSettings, LinkedKey, MemberUsage, server_key_owner
 from cogs._errors import reply
-from cogs._text import MAX_CONTENT, clip
-from cogs.keys import provider_name
+from cogs._text import MAX_CONTENT, clip, provider_name
 from cogs.settings._groups import SETTINGS, SettingsPart, guild_of
 from cogs.settings._rules import listed, model_labels, role_mentions
 from cogs.settings._spending import DAY

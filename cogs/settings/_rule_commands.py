@@ -13,8 +13,9 @@ from discord import app_commands
 from bot.i18n import LocaleLike, gettext_for, number, t
 from bot.storage import AllowedKind, CreditCap, GuildSettings
 from cogs._errors import reply
+from cogs._text import provider_name
 from cogs.generate import ALL_MODELS
-from cogs.keys import PROVIDER_CHOICES, provider_name
+from cogs.keys import PROVIDER_CHOICES
 from cogs.settings._groups import CHANNELS, MODELS, ROLES, SETTINGS, SettingsPart, guild_of
 from cogs.settings._overview import (
     cap_text,

@@ -21,9 +21,9 @@ from bot.models import ProviderRequest
 from bot.providers.description import ModelChoice
 from bot.storage import GuildSettings, GuildSettingsStore, Job, server_key_owner
 from cogs._errors import UserFacingError
+from cogs._text import provider_name
 from cogs.generate import ALL_MODELS
 from cogs.generate._policy import Clearance, Place
-from cogs.keys import provider_name
 from cogs.settings._spending import (
     DAY,
     Spending,

@@ -13,7 +13,8 @@ from bot.i18n import LocaleLike, gettext_for, t
 from bot.models import Provider
 from bot.storage import LinkedKey, server_key_owner
 from cogs._errors import reply
-from cogs.keys import PROVIDER_CHOICES, KeyHolder, LinkKeyModal, provider_name
+from cogs._text import provider_name
+from cogs.keys import PROVIDER_CHOICES, KeyHolder, LinkKeyModal
 from cogs.settings._groups import SPONSOR, SettingsPart, guild_of
 
 if TYPE_CHECKING:
